@@ -1,0 +1,8 @@
+"""Paylinks settings package: ``base`` plus one module per integration."""
+
+from .allauth import *  # noqa: F403
+from .api import *  # noqa: F403
+from .base import *  # noqa: F403
+from .payments import *  # noqa: F403
+from .unfold import *  # noqa: F403
+from .wagtail import *  # noqa: F403

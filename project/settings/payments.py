@@ -1,0 +1,32 @@
+"""Payment gateways: the sandbox (default) and Stripe."""
+
+import hashlib
+
+from .base import PAYLINKS_GATEWAY, SECRET_KEY
+from .env import env_int, env_secret, env_str
+
+STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET")
+if not STRIPE_WEBHOOK_SECRET and PAYLINKS_GATEWAY == "sandbox":
+    # The sandbox signs its own events; without a configured secret it derives one from
+    # SECRET_KEY, so no shared default secret exists anywhere.
+    STRIPE_WEBHOOK_SECRET = "whsec_" + hashlib.sha256(f"{SECRET_KEY}:sandbox".encode()).hexdigest()
+# Points the official SDK at another host (a local Stripe-compatible server in tests).
+STRIPE_API_BASE = env_str("STRIPE_API_BASE")
+SANDBOX_SETTLE_SECONDS = env_int("SANDBOX_SETTLE_SECONDS", 20)
+
+PAYLINKS_GATEWAYS = {
+    "sandbox": "paylinks.gateways.sandbox.gateway.SandboxGateway",
+    "stripe": "paylinks.gateways.stripe.StripeGateway",
+}
+# Network behaviour of the Stripe adapter: bounded timeouts, a few retries on network errors.
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 15)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+# Where the sandbox delivers its events (default: this site's own webhook endpoint).
+SANDBOX_WEBHOOK_URL = env_str("SANDBOX_WEBHOOK_URL")
+# How long a customer has to finish a hosted checkout (Stripe accepts 30 min .. 24 h).
+PAYLINKS_CHECKOUT_TTL_MINUTES = env_int("PAYLINKS_CHECKOUT_TTL_MINUTES", 30)
+# How often the worker's sweeper re-checks pending payments and retries webhook events.
+PAYLINKS_SWEEP_SECONDS = env_int("PAYLINKS_SWEEP_SECONDS", 15)
+# Visits to a link's page by the same visitor within this many minutes count once.
+PAYLINKS_VIEW_WINDOW_MINUTES = env_int("PAYLINKS_VIEW_WINDOW_MINUTES", 30)

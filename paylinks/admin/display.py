@@ -1,0 +1,55 @@
+"""Small presentation helpers shared by the console's pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+
+class Variants(dict[str, str]):
+    """Badge colours by value; anything unlisted gets the neutral badge, never a raw code."""
+
+    def __missing__(self, key: str) -> str:
+        return "default"
+
+
+def badge(text: Any, variant: str) -> SafeString:
+    """Unfold's label, for read-only pages (``@display(label=...)`` only styles lists)."""
+    return mark_safe(  # noqa: S308 - rendered by the template engine, which escapes ``text``
+        render_to_string("unfold/helpers/label.html", {"text": text, "type": variant})
+    )
+
+
+def when(value: datetime | None) -> str:
+    """ "22 Nov 2026, 09:40" in the console's time zone: short enough for one table line."""
+    if value is None:
+        return "—"
+    return date_format(timezone.localtime(value), "j M Y, H:i")
+
+
+def day(value: datetime | None) -> str:
+    """ "22 Nov 2026" in the console's time zone."""
+    if value is None:
+        return "—"
+    return date_format(timezone.localtime(value), "j M Y")
+
+
+def nowrap(text: Any) -> SafeString:
+    """Keep a short value (a date, "14 of 40", an amount) on one line in a table."""
+    return format_html('<span class="whitespace-nowrap">{}</span>', text)
+
+
+def truncated(text: str, width: int = 260) -> SafeString:
+    """Text cut to one line with an ellipsis; the full text in the tooltip."""
+    return format_html(
+        '<span class="paylinks-truncate" style="max-width: {}px" title="{}">{}</span>',
+        width,
+        text,
+        text,
+    )

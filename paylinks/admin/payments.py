@@ -1,0 +1,476 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
+from django.urls import reverse
+from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action, display
+from unfold.enums import ActionVariant
+from unfold.forms import BaseDialogForm
+from unfold.paginator import InfinitePaginator
+from unfold.widgets import (
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextareaWidget,
+    UnfoldAdminTextInputWidget,
+)
+
+from paylinks import money, permissions
+from paylinks.models import Payment, PaymentEvent, PaymentStatus, Refund, RefundReason
+from paylinks.services import refunds as refund_services
+
+from . import display as ui
+from . import exports
+from .filters import (
+    CurrencyFilter,
+    DayRangeFilter,
+    MerchantFilter,
+    MethodFilter,
+    StatusFilter,
+    method_label,
+)
+from .mixins import MerchantScopedAdmin, actor, back_to_change_page
+from .site import site
+
+STATUS_LABELS: dict[str, str] = {
+    PaymentStatus.SUCCEEDED: "success",
+    PaymentStatus.PENDING: "info",
+    PaymentStatus.FAILED: "danger",
+    PaymentStatus.EXPIRED: "warning",
+    PaymentStatus.CANCELED: "warning",
+    PaymentStatus.PARTIALLY_REFUNDED: "primary",
+    PaymentStatus.REFUNDED: "primary",
+}
+
+STATUS_TEXT = dict(PaymentStatus.choices)
+
+EVENT_LABELS = {
+    "created": "Checkout started",
+    "status_changed": "Status changed",
+    "processing": "Customer finished checkout",
+    "attempt_failed": "Attempt declined",
+    "over_limit": "Paid beyond the link's limit",
+    "refund_requested": "Refund requested",
+    "refund_failed": "Refund failed",
+}
+
+
+def payment_method(payment: Payment) -> str:
+    """ "Visa •••• 4242", "SEPA Direct Debit", or a dash when the gateway has not said."""
+    if payment.card_brand:
+        brand = {"amex": "Amex", "mastercard": "Mastercard", "unionpay": "UnionPay"}.get(
+            payment.card_brand.lower(), payment.card_brand.title()
+        )
+        return f"{brand} •••• {payment.card_last4}" if payment.card_last4 else brand
+    if payment.payment_method_type:
+        return method_label(payment.payment_method_type)
+    return "—"
+
+
+def billing_address_text(raw: str) -> str:
+    """The gateway's address object (stored as JSON) as one readable line."""
+    if not raw:
+        return ""
+    try:
+        address = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(address, dict):
+        return raw
+    parts = ["line1", "line2", "postal_code", "city", "state", "country"]
+    return ", ".join(str(address[p]) for p in parts if address.get(p))
+
+
+class PartOfThePayment(TabularInline):
+    """A read-only table on the payment's page. Whoever may see the payment (the parent
+    admin has already scoped it to the person's merchants) sees these rows; nobody edits
+    them here."""
+
+    extra = 0
+    can_delete = False
+    show_title = False
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return True
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class PaymentEventInline(PartOfThePayment):
+    """The payment's timeline, oldest first: what happened, from where, and when."""
+
+    model = PaymentEvent
+    fields = ["when", "what", "change", "message", "source"]
+    readonly_fields = fields
+    verbose_name = "timeline event"
+    verbose_name_plural = "Timeline"
+    empty_value_display = "—"
+
+    @display(description="When")
+    def when(self, event: PaymentEvent) -> str:
+        return ui.when(event.created_at)
+
+    @display(description="What happened")
+    def what(self, event: PaymentEvent) -> str:
+        return EVENT_LABELS.get(event.kind) or event.kind.replace("_", " ").replace(".", " ")
+
+    @display(description="Status")
+    def change(self, event: PaymentEvent) -> str:
+        before = STATUS_TEXT.get(event.from_status, event.from_status)
+        after = STATUS_TEXT.get(event.to_status, event.to_status)
+        if before and after:
+            return f"{before} → {after}"
+        return str(after or before or "—")
+
+
+class RefundInline(PartOfThePayment):
+    """Refunds asked for on this payment, and where each one stands with the gateway."""
+
+    model = Refund
+    fields = ["when", "refund_amount", "reason", "note", "refund_status", "created_by"]
+    readonly_fields = fields
+    verbose_name = "refund"
+    verbose_name_plural = "Refunds"
+
+    @display(description="When")
+    def when(self, refund: Refund) -> str:
+        return ui.when(refund.created_at)
+
+    @display(description="Amount")
+    def refund_amount(self, refund: Refund) -> str:
+        return money.format_money(refund.amount, refund.payment.currency)
+
+    @display(description="Status")
+    def refund_status(self, refund: Refund) -> str:
+        label = {"succeeded": "success", "failed": "danger"}.get(refund.status, "info")
+        return ui.badge(refund.get_status_display(), label)
+
+
+# Reasons a person can choose; "beyond the link's limit" is Paylinks' own.
+REFUND_REASONS = [(v, label) for v, label in RefundReason.choices if v != RefundReason.OVER_LIMIT]
+
+
+class RefundForm(BaseDialogForm):
+    """The refund dialog: the amount in major units, as everywhere in the console."""
+
+    amount = forms.CharField(
+        label="Amount to refund",
+        required=False,
+        widget=UnfoldAdminTextInputWidget(attrs={"inputmode": "decimal"}),
+        help_text="Leave empty to refund everything that is left.",
+    )
+    reason = forms.ChoiceField(
+        label="Reason",
+        choices=REFUND_REASONS,
+        initial=RefundReason.REQUESTED_BY_CUSTOMER,
+        widget=UnfoldAdminSelectWidget,
+    )
+    note = forms.CharField(
+        label="Note for your team",
+        required=False,
+        max_length=255,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.payment = (
+            Payment.objects.filter(merchant__in=permissions.visible_merchants(self.request.user))
+            .filter(pk=self.object_id)
+            .first()
+            if self.object_id and str(self.object_id).isdigit()
+            else None
+        )
+        if self.payment is not None:
+            left = refund_services.refundable_amount(self.payment)
+            self.fields["amount"].widget.attrs["placeholder"] = money.format_major(
+                left, self.payment.currency, grouping=False
+            )
+            self.fields["amount"].help_text = (
+                f"In {self.payment.currency}. Leave empty to refund everything that is "
+                f"left: {money.format_money(left, self.payment.currency)}."
+            )
+
+    def clean_amount(self) -> int | None:
+        raw = (self.cleaned_data.get("amount") or "").strip()
+        if not raw or self.payment is None:
+            return None
+        try:
+            minor = money.parse_major(raw, self.payment.currency, charge=False)
+        except money.MoneyError as exc:
+            raise ValidationError(str(exc)) from None
+        if minor <= 0:
+            raise ValidationError("Enter an amount greater than zero.")
+        left = refund_services.refundable_amount(self.payment)
+        if minor > left:
+            raise ValidationError(
+                "You can refund at most "
+                f"{money.format_money(left, self.payment.currency)} of this payment."
+            )
+        return minor
+
+
+@admin.register(Payment, site=site)
+class PaymentAdmin(MerchantScopedAdmin, ModelAdmin):
+    """Payments are read-only in the console: only gateways and services change them."""
+
+    list_display = [
+        "reference",
+        "amount_label",
+        "status_badge",
+        "method",
+        "link_title",
+        "merchant",
+        "created",
+    ]
+    list_display_links = ["reference"]
+    list_filter = [
+        StatusFilter,
+        CurrencyFilter,
+        MethodFilter,
+        ("created_at", DayRangeFilter.titled("date")),
+        MerchantFilter,
+    ]
+    list_filter_submit = True
+    search_fields = ["=public_id", "=payment_intent_id", "=gateway_session_id", "link__title"]
+    search_help_text = "Search: pay_…, pi_…, cs_… or link title"
+    list_select_related = ["link", "merchant"]
+    list_per_page = 50
+    paginator = InfinitePaginator
+    show_full_result_count = False
+    list_disable_select_all = True  # "Export CSV" exports the whole filtered list
+    inlines = [PaymentEventInline, RefundInline]
+    actions = ["export_selected"]
+    actions_list = ["export_csv"]
+    actions_detail = ["refund_payment"]
+    fieldsets: list[tuple[str, dict[str, Any]]] = [
+        (
+            "Payment",
+            {
+                "fields": [
+                    ("public_reference", "status_label"),
+                    ("amount_label", "refunded_label"),
+                    ("method", "link_admin"),
+                    ("started", "paid_at"),
+                    "failure",
+                ]
+            },
+        ),
+        (
+            "Customer",
+            {"fields": [("customer_email", "customer_name"), ("customer_phone", "billing")]},
+        ),
+        (
+            "Gateway",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    ("gateway", "payment_intent_id"),
+                    "gateway_session_id",
+                    ("checkout_finished", "synced"),
+                    "merchant",
+                ],
+            },
+        ),
+    ]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        failed = obj is not None and bool(obj.failure_code or obj.failure_message)  # type: ignore[attr-defined]
+        if failed:
+            return self.fieldsets
+        # "Why it failed" only where something failed.
+        (name, options), *rest = self.fieldsets
+        fields = [f for f in options["fields"] if f != "failure"]
+        return [(name, {**options, "fields": fields}), *rest]
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        columns = list(super().get_list_display(request))
+        if not self.sees_several_merchants(request):
+            columns.remove("merchant")
+        return columns
+
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
+        filters = list(super().get_list_filter(request))
+        if not self.sees_several_merchants(request):
+            filters.remove(MerchantFilter)
+        return filters
+
+    @display(description="Payment", ordering="created_at")
+    def reference(self, obj: Payment) -> str:
+        return obj.public_id
+
+    @display(description="Reference")
+    def public_reference(self, obj: Payment) -> str:
+        return obj.public_id
+
+    @display(description="Amount", ordering="amount")
+    def amount_label(self, obj: Payment) -> str:
+        return ui.nowrap(obj.amount_display)
+
+    @display(description="Refunded")
+    def refunded_label(self, obj: Payment) -> str:
+        if not obj.amount_refunded:
+            return "—"
+        return money.format_money(obj.amount_refunded, obj.currency)
+
+    @display(description="Status", label=STATUS_LABELS, ordering="status")
+    def status_badge(self, obj: Payment) -> tuple[str, str]:
+        return obj.status, obj.get_status_display()
+
+    @display(description="Status")
+    def status_label(self, obj: Payment) -> str:
+        return ui.badge(obj.get_status_display(), STATUS_LABELS.get(obj.status, "default"))
+
+    @display(description="Method")
+    def method(self, obj: Payment) -> str:
+        return format_html('<span class="whitespace-nowrap">{}</span>', payment_method(obj))
+
+    @display(description="Link", ordering="link__title")
+    def link_title(self, obj: Payment) -> str:
+        return ui.truncated(obj.link.title, 240)
+
+    @display(description="Created", ordering="created_at")
+    def created(self, obj: Payment) -> str:
+        return format_html('<span class="whitespace-nowrap">{}</span>', ui.when(obj.created_at))
+
+    @display(description="Checkout started")
+    def started(self, obj: Payment) -> str:
+        return ui.when(obj.created_at)
+
+    @display(description="Checkout finished")
+    def checkout_finished(self, obj: Payment) -> str:
+        return ui.when(obj.session_completed_at)
+
+    @display(description="Paid")
+    def paid_at(self, obj: Payment) -> str:
+        return ui.when(obj.completed_at)
+
+    @display(description="Last checked with the gateway")
+    def synced(self, obj: Payment) -> str:
+        return ui.when(obj.last_synced_at)
+
+    @display(description="Link")
+    def link_admin(self, obj: Payment) -> str:
+        url = reverse("admin:paylinks_paymentlink_change", args=[quote(obj.link_id)])
+        return format_html('<a class="text-primary-600" href="{}">{}</a>', url, obj.link.title)
+
+    @display(description="Why it failed")
+    def failure(self, obj: Payment) -> str:
+        if not (obj.failure_message or obj.failure_code):
+            return "—"
+        if obj.failure_code and obj.failure_message:
+            return f"{obj.failure_message} ({obj.failure_code})"
+        return obj.failure_message or obj.failure_code
+
+    @display(description="Billing address")
+    def billing(self, obj: Payment) -> str:
+        return billing_address_text(obj.billing_address) or "—"
+
+    # --- refunds --------------------------------------------------------------------------
+    # Unfold passes the object id (a string) to permission checks of detail actions.
+    def has_refund_payment_permission(
+        self, request: HttpRequest, object_id: str | None = None
+    ) -> bool:
+        if object_id is None:
+            return False
+        payment = self.get_object_or_404(request, object_id)
+        return (
+            permissions.can_write(request.user, payment.merchant)
+            and refund_services.refundable_amount(payment) > 0
+        )
+
+    @action(description="Refund", icon="undo", url_path="refund",
+            permissions=["refund_payment"], variant=ActionVariant.DANGER,
+            dialog={"title": "Refund this payment?",
+                    "description": "The money goes back to the customer's card or bank "
+                                   "account. A refund cannot be undone.",
+                    "form_class": RefundForm,
+                    "form_submit_text": "Refund"})  # fmt: skip
+    def refund_payment(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
+        payment = self.get_object_or_404(request, object_id)
+        data = form.cleaned_data
+        try:
+            refund = refund_services.refund_create(
+                payment=payment,
+                actor=actor(request),
+                amount=data.get("amount"),
+                reason=data["reason"],
+                note=data.get("note", ""),
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            messages.error(request, f"Nothing was refunded: {text}")
+        else:
+            amount = money.format_money(refund.amount, payment.currency)
+            if refund.status == Refund.Status.FAILED:
+                messages.error(request, f"The gateway refused the refund of {amount}.")
+            else:
+                messages.success(
+                    request,
+                    f"Refund of {amount} sent. The payment's status follows when the "
+                    "gateway confirms it.",
+                )
+        return back_to_change_page(request, payment)
+
+    # --- CSV export -------------------------------------------------------------------------
+    @action(description="Export selected to CSV", permissions=["view"])
+    def export_selected(
+        self, request: HttpRequest, queryset: QuerySet[Payment]
+    ) -> StreamingHttpResponse:
+        return exports.stream_csv(queryset, PAYMENT_COLUMNS, "payments")
+
+    @action(description="Export CSV", icon="download", url_path="export", permissions=["view"])
+    def export_csv(self, request: HttpRequest) -> HttpResponseBase:
+        return exports.export_changelist(self, request, PAYMENT_COLUMNS, "payments")
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return exports.keep_filters_on_export(
+            request, super().changelist_view(request, extra_context)
+        )
+
+
+PAYMENT_COLUMNS = [
+    exports.Column("payment", lambda p: p.public_id),
+    exports.Column("created_at", lambda p: exports.when(p.created_at)),
+    exports.Column("completed_at", lambda p: exports.when(p.completed_at)),
+    exports.Column("merchant", lambda p: p.merchant.name),
+    exports.Column("link", lambda p: p.link.title),
+    exports.Column("link_url", lambda p: p.link.public_url),
+    exports.Column("status", lambda p: p.status),
+    exports.Column("currency", lambda p: p.currency),
+    exports.Column("amount_minor", lambda p: exports.minor(p.amount)),
+    exports.Column("amount", lambda p: exports.major(p.amount, p.currency)),
+    exports.Column("refunded_minor", lambda p: exports.minor(p.amount_refunded)),
+    exports.Column("refunded", lambda p: exports.major(p.amount_refunded, p.currency)),
+    exports.Column("method", lambda p: p.payment_method_type),
+    exports.Column("card_brand", lambda p: p.card_brand),
+    exports.Column("card_last4", lambda p: p.card_last4),
+    exports.Column("payment_intent", lambda p: p.payment_intent_id),
+]

@@ -1,0 +1,250 @@
+"""The public API the checkout page uses: no authentication, rate-limited, JSON only.
+
+Unknown, malformed and foreign identifiers all answer the same 404, so the API tells
+nobody which links or sessions exist beyond the one they hold.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import JsonResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from paylinks import money
+from paylinks.gateways import GatewayError, get_gateway
+from paylinks.models import AfterPayment, AmountType, LinkState, Payment, PaymentLink, PaymentStatus
+from paylinks.selectors.links import link_get_public, link_state
+from paylinks.services import analytics as analytics_services
+from paylinks.services import payments as payment_services
+
+from .errors import ApiError
+from .throttles import CheckoutIPThrottle, CheckoutLinkThrottle, PublicIPThrottle
+
+MAX_BODY_BYTES = 16 * 1024
+STATUS_SYNC_INTERVAL = timedelta(seconds=3)
+
+
+class PublicView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PublicIPThrottle]
+
+
+def _merchant(link: PaymentLink) -> dict[str, Any]:
+    merchant = link.merchant
+    return {
+        "name": merchant.name,
+        "brand_color": merchant.brand_color,
+        "logo_url": merchant.logo.url if merchant.logo else None,
+        "support_email": merchant.support_email or None,
+    }
+
+
+def _money(minor: int | None, currency: str) -> dict[str, Any] | None:
+    if minor is None:
+        return None
+    return {"value": minor, "display": money.format_money(minor, currency)}
+
+
+def link_data(link: PaymentLink, state: str) -> dict[str, Any]:
+    currency = money.get_currency(link.currency)
+    custom = None
+    if link.amount_type == AmountType.CUSTOMER:
+        custom = {
+            "min": _money(link.effective_min, link.currency),
+            "max": _money(link.effective_max, link.currency),
+            "preset": _money(link.custom_amount_preset, link.currency),
+        }
+    return {
+        "slug": link.slug,
+        "state": state,
+        "title": link.title,
+        "description": link.description,
+        "merchant": _merchant(link),
+        "currency": currency.code,
+        "currency_exponent": currency.exponent,
+        "currency_decimals": currency.places,
+        "amount_type": link.amount_type,
+        "amount": _money(link.amount, link.currency),
+        "custom_amount": custom,
+        "collect": {
+            "email": True,
+            "name": link.collect_name,
+            "phone": link.collect_phone,
+            "billing_address": link.collect_billing_address,
+        },
+        "expires_at": link.expires_at.isoformat() if link.expires_at else None,
+        "inactive_message": link.effective_inactive_message
+        if state == LinkState.INACTIVE
+        else None,
+    }
+
+
+def _body(request: Request) -> dict[str, Any]:
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+        raise ApiError("payload_too_large", "The request body is too large.", 400)
+    if not request.body:
+        return {}
+    data = request.data
+    if not isinstance(data, dict):
+        raise ApiError("invalid_request", "The request body must be a JSON object.", 400)
+    return data
+
+
+def _text(data: dict[str, Any], name: str, limit: int) -> str:
+    value = data.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ApiError("invalid_request", f"{name} must be a string.", 400)
+    if len(value) > limit:
+        raise ApiError("invalid_request", f"{name} is too long.", 400)
+    return value
+
+
+class LinkView(PublicView):
+    @extend_schema(summary="A payment link as a customer sees it", responses={200: dict})
+    def get(self, request: Request, slug: str) -> Response:
+        link = link_get_public(slug)
+        if link is None:
+            raise ApiError("not_found", "This payment link does not exist.", 404)
+        return Response(link_data(link, link_state(link)))
+
+
+class CheckoutCreateView(PublicView):
+    throttle_classes = [CheckoutIPThrottle, CheckoutLinkThrottle]
+
+    @extend_schema(
+        summary="Start a hosted checkout for a link", request=dict, responses={201: dict}
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        data = _body(request)
+        unknown = set(data) - {"email", "amount"}
+        if unknown:
+            raise ApiError(
+                "invalid_request", f"Unknown field(s): {', '.join(sorted(unknown))}.", 400
+            )
+        key = request.headers.get("Idempotency-Key", "")
+        started = payment_services.checkout_start(
+            slug=slug,
+            amount=data.get("amount"),
+            email=_text(data, "email", 254),
+            idempotency_key=key,
+        )
+        payment = started.payment
+        body = {
+            "checkout_url": started.checkout_url,
+            "session_id": started.session_id,
+            "payment_id": payment.public_id,
+            "amount": _money(payment.amount, payment.currency),
+            "currency": payment.currency,
+            "currency_exponent": money.get_currency(payment.currency).exponent,
+            "expires_at": payment.expires_at.isoformat() if payment.expires_at else None,
+        }
+        return Response(body, status=201 if started.created else 200)
+
+
+def _sync_if_stale(payment: Payment) -> Payment:
+    """A pending payment is re-checked with the gateway at most every few seconds, so the
+    confirmation page is right even when a webhook is late."""
+    if payment.status != PaymentStatus.PENDING or not payment.gateway_session_id:
+        return payment
+    if not cache.add(f"paylinks:status-sync:{payment.pk}", 1, STATUS_SYNC_INTERVAL.seconds):
+        return payment
+    try:
+        session = get_gateway(payment.gateway).retrieve_checkout_session(payment.gateway_session_id)
+        return payment_services.payment_sync(payment=payment, session=session)
+    except (GatewayError, payment_services.PaymentMismatch):
+        return payment
+
+
+def _after_payment(link: PaymentLink) -> dict[str, Any]:
+    if link.after_payment == AfterPayment.REDIRECT and link.redirect_url:
+        return {"type": "redirect", "url": link.redirect_url}
+    return {"type": "message", "message": link.confirmation_message or None}
+
+
+class CheckoutStatusView(PublicView):
+    throttle_classes = [PublicIPThrottle]
+
+    @extend_schema(summary="The status of a checkout session", responses={200: dict})
+    def get(self, request: Request, session_id: str) -> Response:
+        payment = (
+            Payment.objects.select_related("link", "link__merchant")
+            .filter(gateway_session_id=session_id[:255])
+            .first()
+            if session_id
+            else None
+        )
+        if payment is None:
+            raise ApiError("not_found", "This checkout session does not exist.", 404)
+        payment = _sync_if_stale(payment)
+        link = payment.link
+        failed = payment.status in (
+            PaymentStatus.FAILED,
+            PaymentStatus.EXPIRED,
+            PaymentStatus.CANCELED,
+        )
+        return Response(
+            {
+                "session_id": session_id,
+                "status": payment.status,
+                "processing": payment.status == PaymentStatus.PENDING
+                and payment.session_completed_at is not None,
+                "amount": _money(payment.amount, payment.currency),
+                "currency": payment.currency,
+                "currency_exponent": money.get_currency(payment.currency).exponent,
+                "payment_intent_id": payment.payment_intent_id or None,
+                "link": {"slug": link.slug, "title": link.title},
+                "merchant": _merchant(link),
+                "after_payment": _after_payment(link),
+                "failure": {"code": payment.failure_code, "message": payment.failure_message}
+                if failed and payment.failure_code
+                else None,
+                "retry_url": f"{settings.PUBLIC_CHECKOUT_URL}/pay/{link.slug}",
+            }
+        )
+
+
+class CheckoutCancelView(PublicView):
+    @extend_schema(
+        summary="The customer left the hosted checkout", request=None, responses={200: dict}
+    )
+    def post(self, request: Request, payment_id: str) -> Response:
+        payment = Payment.objects.select_related("link").filter(public_id=payment_id[:32]).first()
+        if payment is None:
+            raise ApiError("not_found", "This payment does not exist.", 404)
+        payment = payment_services.checkout_cancel(payment=payment)
+        return Response(
+            {"payment_id": payment.public_id, "status": payment.status, "link": payment.link.slug}
+        )
+
+
+def not_found(request: Any, *args: Any, **kwargs: Any) -> JsonResponse:
+    return JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404)
+
+
+class LinkViewRecordView(PublicView):
+    @extend_schema(
+        summary="Count a visit to a link's checkout page", request=dict, responses={202: dict}
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        data = _body(request)
+        visitor = _text(data, "visitor", 128)
+        if len(visitor) < 16:
+            raise ApiError(
+                "invalid_request", "visitor must be an opaque id of 16-128 characters.", 400
+            )
+        link = PaymentLink.objects.filter(slug=slug[:64]).first()
+        if link is None:
+            raise ApiError("not_found", "This payment link does not exist.", 404)
+        recorded = analytics_services.link_view_record(link=link, visitor=visitor)
+        return Response({"recorded": recorded}, status=202)

@@ -1,0 +1,45 @@
+"""Rate limits for the public endpoints: per client IP and per payment link.
+
+Rates come from ``PAYLINKS_RATE_LIMITS`` (read on every request, so tests and operators
+can change them without a restart). Limiting checkout creation per IP and per link is
+also the first defence against card testing through a public link.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class _Throttle(SimpleRateThrottle):
+    def get_rate(self) -> str | None:
+        return settings.PAYLINKS_RATE_LIMITS.get(self.scope)
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        self.rate = self.get_rate()
+        if not self.rate:
+            return True
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+
+class PublicIPThrottle(_Throttle):
+    scope = "public_ip"
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class CheckoutIPThrottle(PublicIPThrottle):
+    scope = "checkout_ip"
+
+
+class CheckoutLinkThrottle(_Throttle):
+    scope = "checkout_link"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        slug = str(view.kwargs.get("slug", ""))[:64]
+        return self.cache_format % {"scope": self.scope, "ident": slug} if slug else None

@@ -1,0 +1,195 @@
+"""The payment gateway port: the few things Paylinks asks of any gateway.
+
+A gateway creates a hosted checkout session for a payment, tells the truth about a
+session when asked again, expires a session, refunds, and verifies the webhooks it sends.
+Adapters translate their provider's objects into the small dataclasses below, so the
+rest of Paylinks never sees a provider's SDK object.
+
+Creating a checkout session never moves money (the customer does that on the hosted
+page); everything that changes a payment's state comes back through a webhook or a
+re-retrieval, and is applied by ``paylinks.services.payments``.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import stripe
+
+
+class GatewayError(Exception):
+    """The gateway refused or could not be reached.
+
+    ``permanent`` says whether retrying the same request can help: a declined parameter
+    is permanent, a timeout or a 5xx is not.
+    """
+
+    def __init__(self, message: str, *, permanent: bool, code: str = "") -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.code = code
+
+
+class SignatureError(Exception):
+    """A webhook whose signature, timestamp or body cannot be trusted."""
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """Everything a gateway needs to open a hosted checkout for one payment."""
+
+    payment_public_id: str
+    link_slug: str
+    merchant_id: int
+    merchant_name: str
+    title: str
+    description: str
+    amount: int
+    currency: str
+    success_url: str
+    cancel_url: str
+    expires_at: datetime
+    idempotency_key: str
+    customer_email: str = ""
+    collect_name: bool = False
+    collect_phone: bool = False
+    collect_billing_address: bool = False
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reference_metadata(self) -> dict[str, str]:
+        """Metadata that points back from the gateway's objects to Paylinks' rows."""
+        return {
+            **self.metadata,
+            "paylinks_payment": self.payment_public_id,
+            "paylinks_link": self.link_slug,
+            "paylinks_merchant": str(self.merchant_id),
+        }
+
+
+@dataclass(frozen=True)
+class PaymentMethodInfo:
+    type: str
+    brand: str = ""
+    last4: str = ""
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """A checkout session as the gateway reports it right now."""
+
+    id: str
+    status: str  # open | complete | expired
+    payment_status: str  # paid | unpaid | no_payment_required
+    amount_total: int | None
+    currency: str
+    url: str | None = None
+    client_reference_id: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+    payment_intent_id: str = ""
+    payment_intent_status: str = (
+        ""  # succeeded | processing | requires_payment_method | canceled ...
+    )
+    payment_method: PaymentMethodInfo | None = None
+    amount_refunded: int = 0
+    customer_email: str = ""
+    customer_name: str = ""
+    customer_phone: str = ""
+    billing_address: dict[str, Any] | None = None
+    last_error_code: str = ""
+    last_error_message: str = ""
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount: int
+    status: str  # pending | succeeded | failed | canceled
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified webhook event, in Stripe's event shape."""
+
+    id: str
+    type: str
+    created: int
+    data_object: dict[str, Any]
+    payload: dict[str, Any]
+
+    @property
+    def object_id(self) -> str:
+        return str(self.data_object.get("id", ""))
+
+
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def verify_stripe_signature(payload: bytes, header: str, secret: str) -> WebhookEvent:
+    """Verify a ``Stripe-Signature`` header over the raw body and parse the event.
+
+    Both adapters speak this scheme: the sandbox signs its events exactly like Stripe.
+    """
+    if not header:
+        raise SignatureError("Missing Stripe-Signature header")
+    if not secret:
+        raise SignatureError("No webhook secret is configured")
+    try:
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(text, header, secret, WEBHOOK_TOLERANCE_SECONDS)
+        data = json.loads(text)
+    except (UnicodeDecodeError, ValueError, stripe.SignatureVerificationError) as exc:
+        raise SignatureError(str(exc) or exc.__class__.__name__) from None
+    if not isinstance(data, dict) or data.get("object") != "event":
+        raise SignatureError("The body is not a Stripe event")
+    obj = (data.get("data") or {}).get("object")
+    if not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
+        raise SignatureError("The event has no id or type")
+    if not isinstance(obj, dict):
+        raise SignatureError("The event has no data.object")
+    return WebhookEvent(
+        id=data["id"],
+        type=data["type"],
+        created=int(data.get("created") or 0),
+        data_object=obj,
+        payload=data,
+    )
+
+
+class Gateway(abc.ABC):
+    """One configured payment provider. Instances hold their own credentials."""
+
+    name: str = ""
+    #: Whether sessions are created against a test environment (shown in the console).
+    test_mode: bool = True
+
+    @abc.abstractmethod
+    def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSession:
+        """Open a hosted checkout; the same ``idempotency_key`` never opens two."""
+
+    @abc.abstractmethod
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
+        """The session's current truth, with its payment intent and payment method."""
+
+    @abc.abstractmethod
+    def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        """Close an open session so nobody can pay it any more."""
+
+    @abc.abstractmethod
+    def refund(
+        self, *, payment_intent_id: str, amount: int, reason: str, idempotency_key: str
+    ) -> Refund:
+        """Refund ``amount`` minor units of a succeeded payment."""
+
+    @abc.abstractmethod
+    def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
+        """Verify and parse a webhook body, or raise SignatureError."""
+
+    def housekeeping(self) -> dict[str, int]:
+        """Periodic work the gateway itself needs (the sandbox runs its own clock here)."""
+        return {}

@@ -1,0 +1,110 @@
+"""Delivering the sandbox's events to the webhook endpoint, the way Stripe does:
+signed with ``Stripe-Signature``, POSTed over HTTP, retried with backoff for about three
+days until the endpoint answers 2xx."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import SandboxEvent
+
+logger = logging.getLogger(__name__)
+
+# Seconds to wait after the n-th failed attempt (Stripe retries for up to three days).
+RETRY_DELAYS = [10, 60, 300, 1800, 7200, 21600, 43200, 86400, 86400, 86400]
+LEASE_SECONDS = 60
+TIMEOUT_SECONDS = 10
+
+
+def sign(body: str, secret: str, timestamp: int | None = None) -> str:
+    """A ``Stripe-Signature`` header value for ``body``."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def webhook_url() -> str:
+    return settings.SANDBOX_WEBHOOK_URL or f"{settings.SITE_URL}/webhooks/stripe/"
+
+
+def deliver(event_id: str) -> bool:
+    """Try to deliver one event now. True when the endpoint accepted it.
+
+    The event is leased (its next attempt pushed forward) before the HTTP call, so two
+    workers never post it at the same time and no transaction is held during the call.
+    """
+    now = timezone.now()
+    leased = SandboxEvent.objects.filter(
+        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True),
+        pk=event_id,
+        delivered_at__isnull=True,
+        given_up=False,
+    ).update(next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))
+    if not leased:
+        return False
+    event = SandboxEvent.objects.get(pk=event_id)
+    body = json.dumps(event.payload, separators=(",", ":"))
+    status, error = _post(body)
+    event.attempts += 1
+    event.last_status = status
+    event.last_error = error
+    if status is not None and 200 <= status < 300:
+        event.delivered_at = timezone.now()
+        event.next_attempt_at = None
+    elif event.attempts > len(RETRY_DELAYS):
+        event.given_up = True
+        event.next_attempt_at = None
+        logger.error("Sandbox gave up delivering %s after %s attempts", event.id, event.attempts)
+    else:
+        delay = RETRY_DELAYS[event.attempts - 1]
+        event.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+    event.save(
+        update_fields=[
+            "attempts",
+            "last_status",
+            "last_error",
+            "delivered_at",
+            "next_attempt_at",
+            "given_up",
+        ]
+    )
+    return event.delivered_at is not None
+
+
+def _post(body: str) -> tuple[int | None, str]:
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "Stripe-Signature": sign(body, settings.STRIPE_WEBHOOK_SECRET),
+        "User-Agent": "Paylinks-Sandbox/1.0 (+Stripe-compatible webhooks)",
+    }
+    try:
+        response = requests.post(
+            webhook_url(), data=body.encode(), headers=headers, timeout=TIMEOUT_SECONDS
+        )
+    except requests.RequestException as exc:
+        return None, f"{exc.__class__.__name__}: {exc}"[:2000]
+    error = "" if response.ok else response.text[:2000]
+    return response.status_code, error
+
+
+def due_events(limit: int = 200) -> list[str]:
+    now = timezone.now()
+    return list(
+        SandboxEvent.objects.filter(
+            Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True),
+            delivered_at__isnull=True,
+            given_up=False,
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,342 @@
+"""The Stripe adapter: Checkout Sessions through the official SDK.
+
+One ``stripe.StripeClient`` per adapter instance, built from settings (never the SDK's
+module-global ``stripe.api_key``). Every request is built from the SDK's typed params, so
+mypy checks the adapter against the SDK's contract; the tests run it over real HTTP
+against a local stand-in for Stripe that validates each request against Stripe's OpenAPI
+spec (``tests/gateways/fake_stripe.py``).
+
+API version: the client pins ``STRIPE_API_VERSION``, the version this SDK release was
+generated for (its typed params and response classes describe that version). Pinning it
+here, rather than following the account's default, means a Stripe dashboard upgrade
+cannot change what this code receives, and an SDK upgrade is a deliberate change (a test
+fails until this constant is bumped with it). Webhook payloads follow the version of the
+webhook endpoint, not this one; Paylinks re-retrieves the session instead of trusting them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, TypeVar
+
+import stripe
+from django.conf import settings
+from stripe.checkout import Session
+from stripe.params import RefundCreateParams
+from stripe.params.checkout import (
+    SessionCreateParams,
+    SessionCreateParamsLineItemPriceDataProductData,
+    SessionExpireParams,
+    SessionRetrieveParams,
+)
+
+from .base import (
+    CheckoutRequest,
+    CheckoutSession,
+    Gateway,
+    GatewayError,
+    PaymentMethodInfo,
+    Refund,
+    WebhookEvent,
+    verify_stripe_signature,
+)
+
+#: The Stripe API version this adapter speaks: the one stripe==16.1.0 is generated for.
+STRIPE_API_VERSION: Final = "2026-10-28.endive"
+
+#: Stripe accepts ``expires_at`` from 30 minutes to 24 hours after the session's creation.
+SESSION_MIN_LIFETIME: Final = timedelta(minutes=30)
+SESSION_MAX_LIFETIME: Final = timedelta(hours=24)
+#: Head-room for request latency and clock skew between us and Stripe.
+EXPIRY_MARGIN: Final = timedelta(seconds=60)
+#: How far below Stripe's minimum a requested expiry may be and still be lifted to it.
+#: A checkout TTL of exactly 30 minutes computed a moment before the call lands here; an
+#: expiry further away than this (a link that closes in ten minutes) is refused instead,
+#: because lifting it would keep the session open well past what the caller allowed.
+EXPIRY_LIFT_GRACE: Final = timedelta(minutes=5)
+
+#: The refund reasons Stripe accepts; anything else goes to the refund's metadata.
+STRIPE_REFUND_REASONS: Final = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
+
+#: What retrieve (and expire) expand: the intent, its latest charge (the method's details
+#: and the amount refunded) and its PaymentMethod (the method before any charge exists).
+SESSION_EXPAND: Final = (
+    "payment_intent",
+    "payment_intent.latest_charge",
+    "payment_intent.payment_method",
+)
+
+_KEY_PATTERN = re.compile(r"\b(sk|rk|pk)_(test|live)_[0-9A-Za-z]+")
+_T = TypeVar("_T")
+
+
+class StripeGateway(Gateway):
+    name = "stripe"
+
+    def __init__(self) -> None:
+        api_key: str = settings.STRIPE_SECRET_KEY or ""
+        if not api_key:
+            raise GatewayError("STRIPE_SECRET_KEY is not configured", permanent=True)
+        self._api_key = api_key
+        self._webhook_secret: str = settings.STRIPE_WEBHOOK_SECRET or ""
+        self.test_mode = api_key.startswith(("sk_test_", "rk_test_"))
+        base = (settings.STRIPE_API_BASE or "").rstrip("/")
+        self._client = stripe.StripeClient(
+            api_key,
+            stripe_version=STRIPE_API_VERSION,
+            base_addresses={"api": base} if base else None,
+            # A bounded timeout per connect/read, and a bounded number of retries: the SDK
+            # retries connection errors, timeouts, 409s and 5xx with the same
+            # Idempotency-Key, backing off between 0.5 and 5 seconds.
+            http_client=stripe.RequestsClient(timeout=float(settings.STRIPE_TIMEOUT_SECONDS)),
+            max_network_retries=int(settings.STRIPE_MAX_NETWORK_RETRIES),
+        )
+
+    # --- the port --------------------------------------------------------------------
+    def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSession:
+        params = self._session_params(request)
+        session = self._call(
+            lambda: self._client.v1.checkout.sessions.create(
+                params, {"idempotency_key": request.idempotency_key}
+            )
+        )
+        return self._view(session)
+
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
+        params: SessionRetrieveParams = {"expand": list(SESSION_EXPAND)}
+        session = self._call(lambda: self._client.v1.checkout.sessions.retrieve(session_id, params))
+        return self._view(session)
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        params: SessionExpireParams = {"expand": list(SESSION_EXPAND)}
+        session = self._call(lambda: self._client.v1.checkout.sessions.expire(session_id, params))
+        return self._view(session)
+
+    def refund(
+        self, *, payment_intent_id: str, amount: int, reason: str, idempotency_key: str
+    ) -> Refund:
+        params: RefundCreateParams = {"payment_intent": payment_intent_id, "amount": amount}
+        if reason in STRIPE_REFUND_REASONS:
+            params["reason"] = reason
+        elif reason:
+            params["metadata"] = {"paylinks_reason": reason[:500]}
+        created = self._call(
+            lambda: self._client.v1.refunds.create(params, {"idempotency_key": idempotency_key})
+        )
+        return Refund(id=created.id, amount=created.amount, status=created.status or "pending")
+
+    def parse_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
+        return verify_stripe_signature(payload, signature_header, self._webhook_secret)
+
+    # --- requests --------------------------------------------------------------------
+    @staticmethod
+    def _session_params(request: CheckoutRequest) -> SessionCreateParams:
+        product: SessionCreateParamsLineItemPriceDataProductData = {"name": request.title}
+        if request.description:
+            product["description"] = request.description
+        metadata = request.reference_metadata
+        params: SessionCreateParams = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        # Minor units, already valid for the currency (paylinks.money).
+                        "unit_amount": request.amount,
+                        "product_data": product,
+                    },
+                    "quantity": 1,
+                }
+            ],
+            "client_reference_id": request.payment_public_id,
+            "metadata": dict(metadata),
+            # The same metadata on the PaymentIntent, so intent and charge events (and the
+            # Stripe dashboard) lead back to the payment too.
+            "payment_intent_data": {"metadata": dict(metadata)},
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "expires_at": stripe_expires_at(request.expires_at),
+        }
+        if request.customer_email:
+            params["customer_email"] = request.customer_email
+        if request.collect_name:
+            # Checkout's own name field (newer than the 2023 spec; part of the SDK's typed
+            # params). The name lands in customer_details.individual_name.
+            params["name_collection"] = {"individual": {"enabled": True, "optional": False}}
+        if request.collect_phone:
+            params["phone_number_collection"] = {"enabled": True}
+        if request.collect_billing_address:
+            params["billing_address_collection"] = "required"
+        return params
+
+    def _call(self, send: Callable[[], _T]) -> _T:
+        try:
+            return send()
+        except stripe.StripeError as exc:
+            raise self._gateway_error(exc) from None
+
+    def _gateway_error(self, exc: stripe.StripeError) -> GatewayError:
+        """Map an SDK error to ``GatewayError``, saying whether a retry can help.
+
+        The SDK error is not chained: its body and headers could echo a credential, and
+        the message below carries everything needed (type, status, code, request id).
+        """
+        if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError):
+            permanent = False
+        elif isinstance(
+            exc,
+            stripe.InvalidRequestError
+            | stripe.AuthenticationError
+            | stripe.PermissionError
+            | stripe.CardError
+            | stripe.IdempotencyError,
+        ):
+            permanent = True
+        else:
+            # APIError and anything newer: a 4xx will not change on retry; a 5xx or no
+            # answer at all might.
+            permanent = exc.http_status is not None and 400 <= exc.http_status < 500
+        status = f" (HTTP {exc.http_status})" if exc.http_status else ""
+        message = f"Stripe {type(exc).__name__}{status}: {exc}"
+        return GatewayError(
+            self._redact(message),
+            permanent=permanent,
+            code=str(exc.code or (exc.error and exc.error.code) or _snake(type(exc).__name__)),
+        )
+
+    def _redact(self, text: str) -> str:
+        return _KEY_PATTERN.sub(r"\1_\2_***", text).replace(self._api_key, "***")
+
+    # --- responses -------------------------------------------------------------------
+    @staticmethod
+    def _view(session: Session) -> CheckoutSession:
+        intent = (
+            session.payment_intent
+            if isinstance(session.payment_intent, stripe.PaymentIntent)
+            else None
+        )
+        intent_id = session.payment_intent if isinstance(session.payment_intent, str) else ""
+        charge = (
+            intent.latest_charge
+            if intent is not None and isinstance(intent.latest_charge, stripe.Charge)
+            else None
+        )
+        error = intent.last_payment_error if intent is not None else None
+        details = session.customer_details
+        return CheckoutSession(
+            id=session.id,
+            status=session.status or "",
+            payment_status=session.payment_status,
+            amount_total=session.amount_total,
+            currency=(session.currency or "").upper(),
+            url=session.url,
+            client_reference_id=session.client_reference_id or "",
+            metadata=_strings(session.metadata.to_dict() if session.metadata else {}),
+            payment_intent_id=intent.id if intent is not None else intent_id,
+            payment_intent_status=intent.status if intent is not None else "",
+            payment_method=_payment_method(intent, charge),
+            amount_refunded=charge.amount_refunded if charge is not None else 0,
+            customer_email=(details.email if details else None) or session.customer_email or "",
+            customer_name=_customer_name(details),
+            customer_phone=(details.phone if details else None) or "",
+            billing_address=_address(details.address if details else None),
+            last_error_code=(error.code or error.decline_code or "") if error else "",
+            last_error_message=(error.message or "") if error else "",
+            expires_at=datetime.fromtimestamp(session.expires_at, tz=UTC),
+        )
+
+
+def stripe_expires_at(requested: datetime, *, now: datetime | None = None) -> int:
+    """The ``expires_at`` to send for a requested expiry, inside Stripe's window.
+
+    The caller asks for 30 min .. 24 h and never later than the link's own expiry. Stripe
+    measures its window from the moment it creates the session, so:
+
+    - later than 24 h: lowered to just under 24 h (earlier is always safe);
+    - a little short of 30 min (up to ``EXPIRY_LIFT_GRACE``, e.g. a 30-minute TTL computed
+      a moment ago): lifted to 30 min plus a margin, so Stripe does not refuse it;
+    - further short than that: refused as a permanent error rather than silently keeping
+      a session open past what the caller allowed (such as a link's expiry).
+
+    An expiry inside the window is sent unchanged, so a retried create with the same
+    Idempotency-Key sends the same body. Adjusted values are rounded to the minute so a
+    retry within the same minute does too.
+    """
+    now = now or datetime.now(UTC)
+    if requested.tzinfo is None:
+        requested = requested.replace(tzinfo=UTC)
+    floor = now + SESSION_MIN_LIFETIME + EXPIRY_MARGIN
+    ceiling = now + SESSION_MAX_LIFETIME - EXPIRY_MARGIN
+    if requested > ceiling:
+        return _minute(ceiling, up=False)
+    if requested >= floor:
+        return int(requested.timestamp())
+    if requested >= floor - EXPIRY_LIFT_GRACE:
+        return _minute(floor, up=True)
+    minutes = int((requested - now).total_seconds() // 60)
+    raise GatewayError(
+        f"A Stripe checkout must stay open at least 30 minutes; this one would close in "
+        f"{minutes} minute(s).",
+        permanent=True,
+        code="expires_at_too_soon",
+    )
+
+
+def _minute(moment: datetime, *, up: bool) -> int:
+    seconds = int(moment.timestamp())
+    rounded = seconds - seconds % 60
+    return rounded + 60 if up and rounded < moment.timestamp() else rounded
+
+
+def _payment_method(
+    intent: stripe.PaymentIntent | None, charge: stripe.Charge | None
+) -> PaymentMethodInfo | None:
+    """The method as Stripe recorded it: the charge's details first, else the PaymentMethod."""
+    details = charge.payment_method_details if charge is not None else None
+    if details is not None:
+        if details.type == "card" and details.card is not None:
+            return PaymentMethodInfo("card", details.card.brand or "", details.card.last4 or "")
+        if details.type == "sepa_debit" and details.sepa_debit is not None:
+            return PaymentMethodInfo("sepa_debit", last4=details.sepa_debit.last4 or "")
+        return PaymentMethodInfo(details.type)
+    method = intent.payment_method if intent is not None else None
+    if isinstance(method, stripe.PaymentMethod):
+        if method.type == "card" and method.card is not None:
+            return PaymentMethodInfo("card", method.card.brand, method.card.last4)
+        if method.type == "sepa_debit" and method.sepa_debit is not None:
+            return PaymentMethodInfo("sepa_debit", last4=method.sepa_debit.last4 or "")
+        return PaymentMethodInfo(method.type)
+    return None
+
+
+def _customer_name(details: Session.CustomerDetails | None) -> str:
+    if details is None:
+        return ""
+    # individual_name is what name_collection collects; ``name`` is the card holder's or
+    # billing name. Older API versions (and the 2023 fixtures) have no individual_name.
+    individual: str | None = getattr(details, "individual_name", None)
+    return individual or details.name or ""
+
+
+def _address(address: Session.CustomerDetails.Address | None) -> dict[str, Any] | None:
+    if address is None:
+        return None
+    values = {
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "state": address.state,
+        "postal_code": address.postal_code,
+        "country": address.country,
+    }
+    return values if any(values.values()) else None
+
+
+def _strings(values: dict[str, Any]) -> dict[str, str]:
+    return {str(key): str(value) for key, value in values.items()}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, URLValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from paylinks import money
+
+from .merchants import Merchant
+
+SLUG_BYTES = 18  # 144 bits from the OS CSPRNG -> 24 URL-safe characters
+METADATA_MAX_KEYS = 50
+METADATA_KEY_MAX = 40
+METADATA_VALUE_MAX = 500
+
+http_url = URLValidator(
+    schemes=["http", "https"], message="Enter a web address that starts with http:// or https://."
+)
+
+
+def new_slug() -> str:
+    """An unguessable, URL-safe link identifier: knowing one link tells nothing of another."""
+    return secrets.token_urlsafe(SLUG_BYTES)
+
+
+class AmountType(models.TextChoices):
+    FIXED = "fixed", "Fixed amount"
+    CUSTOMER = "customer", "Customer chooses"
+
+
+class AfterPayment(models.TextChoices):
+    MESSAGE = "message", "Show a confirmation message"
+    REDIRECT = "redirect", "Redirect to a web address"
+
+
+class LinkState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    INACTIVE = "inactive", "Inactive"
+    SOLD_OUT = "sold_out", "Sold out"
+
+
+class PaymentLink(models.Model):
+    """A shareable request for money: a price (or a range), a currency and some rules."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="links")
+    slug = models.CharField(max_length=32, unique=True, default=new_slug, editable=False)
+    title = models.CharField(max_length=120, help_text="What the customer pays for.")
+    description = models.TextField(blank=True)
+    currency = models.CharField(max_length=3, choices=money.CURRENCY_CHOICES)
+    amount_type = models.CharField(
+        max_length=10, choices=AmountType.choices, default=AmountType.FIXED
+    )
+    amount = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="In the currency's minor unit (cents, öre, yen)."
+    )
+    custom_amount_min = models.PositiveBigIntegerField(null=True, blank=True)
+    custom_amount_max = models.PositiveBigIntegerField(null=True, blank=True)
+    custom_amount_preset = models.PositiveBigIntegerField(null=True, blank=True)
+    expires_at = models.DateTimeField("expires at", null=True, blank=True)
+    payment_limit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Stop accepting payments after this many have completed.",
+    )
+    is_active = models.BooleanField("active", default=True)
+    inactive_message = models.TextField(
+        blank=True, help_text="Shown when the link is deactivated. Empty: the merchant's default."
+    )
+    after_payment = models.CharField(
+        max_length=10, choices=AfterPayment.choices, default=AfterPayment.MESSAGE
+    )
+    confirmation_message = models.TextField(blank=True)
+    redirect_url = models.CharField(
+        "redirect URL", max_length=2000, blank=True, validators=[http_url]
+    )
+    collect_name = models.BooleanField("collect name", default=False)
+    collect_phone = models.BooleanField("collect phone number", default=False)
+    collect_billing_address = models.BooleanField("collect billing address", default=False)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # The expiry as loaded from the database: only a *changed* expiry must lie in the future.
+    _loaded_expires_at: datetime | None = None
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["merchant", "-created_at"], name="link_merchant_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(amount_type="fixed", amount__isnull=False, amount__gt=0)
+                    | Q(amount_type="customer", amount__isnull=True)
+                ),
+                name="link_amount_matches_type",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(custom_amount_min__isnull=True)
+                    | Q(custom_amount_max__isnull=True)
+                    | Q(custom_amount_min__lte=models.F("custom_amount_max"))
+                ),
+                name="link_custom_min_lte_max",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_limit__isnull=True) | Q(payment_limit__gte=1),
+                name="link_limit_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> PaymentLink:
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_expires_at = instance.__dict__.get("expires_at")
+        return instance
+
+    # --- derived values ---------------------------------------------------------------
+    @property
+    def public_url(self) -> str:
+        return f"{settings.PUBLIC_CHECKOUT_URL}/pay/{self.slug}"
+
+    @property
+    def effective_min(self) -> int:
+        return self.custom_amount_min or money.get_currency(self.currency).minimum
+
+    @property
+    def effective_max(self) -> int:
+        return self.custom_amount_max or money.maximum_minor(self.currency)
+
+    @property
+    def effective_inactive_message(self) -> str:
+        return self.inactive_message or self.merchant.inactive_message
+
+    def state_at(self, now: datetime, completed_count: int) -> LinkState:
+        """The state a customer meets at ``now``, given how many payments have completed.
+
+        A deactivated link reads as inactive even when it has also expired: the merchant's
+        explicit decision (and message) wins.
+        """
+        if not self.is_active:
+            return LinkState.INACTIVE
+        if self.expires_at is not None and self.expires_at <= now:
+            return LinkState.EXPIRED
+        if self.payment_limit is not None and completed_count >= self.payment_limit:
+            return LinkState.SOLD_OUT
+        return LinkState.ACTIVE
+
+    # --- invariants -------------------------------------------------------------------
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        skip = getattr(self, "_skip_clean_fields", ())
+
+        def add(field: str, message: str) -> None:
+            if field not in skip:
+                errors.setdefault(field, []).append(message)
+
+        try:
+            currency = money.get_currency(self.currency or "")
+        except money.MoneyError as exc:
+            add("currency", str(exc))
+            if errors:
+                raise ValidationError(errors) from None
+            return
+        self.currency = currency.code
+
+        if self.amount_type == AmountType.FIXED:
+            self._clean_fixed(add)
+        else:
+            self._clean_customer_chooses(add)
+        self._clean_expiry(add)
+        if self.after_payment == AfterPayment.REDIRECT and not self.redirect_url:
+            add("redirect_url", "Enter the web address customers go to after paying.")
+        self._clean_metadata(add)
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_fixed(self, add: Any) -> None:
+        if self.amount is None:
+            add("amount", "Enter the amount customers pay.")
+        else:
+            _check_amount(add, "amount", self.amount, self.currency)
+        self.custom_amount_min = self.custom_amount_max = self.custom_amount_preset = None
+
+    def _clean_customer_chooses(self, add: Any) -> None:
+        self.amount = None
+        for field in ("custom_amount_min", "custom_amount_max", "custom_amount_preset"):
+            value = getattr(self, field)
+            if value is not None:
+                _check_amount(add, field, value, self.currency)
+        low, high = self.custom_amount_min, self.custom_amount_max
+        if low is not None and high is not None and low > high:
+            add("custom_amount_max", "The maximum must be at least the minimum.")
+        preset = self.custom_amount_preset
+        if preset is not None and not (self.effective_min <= preset <= self.effective_max):
+            add(
+                "custom_amount_preset",
+                "The suggested amount must lie between the minimum and maximum.",
+            )
+
+    def _clean_expiry(self, add: Any) -> None:
+        changed = self._state.adding or self.expires_at != getattr(self, "_loaded_expires_at", None)
+        if changed and self.expires_at is not None and self.expires_at <= timezone.now():
+            add("expires_at", "The expiry date is in the past: choose a later date and time.")
+
+    def _clean_metadata(self, add: Any) -> None:
+        data = self.metadata
+        if not isinstance(data, dict):
+            add("metadata", "Metadata must be a set of key: value pairs.")
+            return
+        if len(data) > METADATA_MAX_KEYS:
+            add("metadata", f"Metadata can have at most {METADATA_MAX_KEYS} keys.")
+        if any(not k or len(k) > METADATA_KEY_MAX or "[" in k for k in data):
+            add("metadata", f"Metadata keys are 1–{METADATA_KEY_MAX} characters, without '['.")
+        if any(not isinstance(v, str) or len(v) > METADATA_VALUE_MAX for v in data.values()):
+            add("metadata", f"Metadata values are text of at most {METADATA_VALUE_MAX} characters.")
+
+
+def _check_amount(add: Any, field: str, minor: int, code: str) -> None:
+    try:
+        money.validate_minor(minor, code)
+    except money.MoneyError as exc:
+        add(field, str(exc))

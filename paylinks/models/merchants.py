@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+from paylinks.money import CURRENCY_CHOICES
+
+DEFAULT_INACTIVE_MESSAGE = "This payment link is not accepting payments right now."
+
+hex_colour = RegexValidator(
+    r"^#[0-9A-Fa-f]{6}$", "Enter a colour as # followed by six hex digits, like #4F46E5."
+)
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (try Europe/Copenhagen).")
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    VIEWER = "viewer", "Viewer"
+
+
+WRITE_ROLES = frozenset({Role.OWNER, Role.MANAGER})
+
+
+class Merchant(models.Model):
+    """A business that takes payments through Paylinks: the unit of tenant isolation."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    brand_color = models.CharField(
+        "brand colour", max_length=7, default="#4F46E5", validators=[hex_colour]
+    )
+    logo = models.ImageField(upload_to="merchant-logos/", blank=True)
+    default_currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
+    timezone = models.CharField(
+        "time zone", max_length=64, default="UTC", validators=[validate_timezone]
+    )
+    support_email = models.EmailField("support e-mail", blank=True)
+    inactive_message = models.TextField(
+        "message for inactive links",
+        default=DEFAULT_INACTIVE_MESSAGE,
+        help_text="Shown to customers who open a deactivated link, unless the link has its own.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A person's role at one merchant. A person may belong to several merchants."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["merchant__name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.merchant}"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITE_ROLES

@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from paylinks import money
+from paylinks.crypto import EncryptedCharField, EncryptedEmailField, EncryptedTextField
+
+from .links import PaymentLink
+from .merchants import Merchant
+
+
+def new_public_id() -> str:
+    return f"pay_{secrets.token_urlsafe(12)}"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+    CANCELED = "canceled", "Canceled"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    REFUNDED = "refunded", "Refunded"
+
+
+# Forward-only: a payment never returns to an earlier state.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    PaymentStatus.PENDING: frozenset(
+        {
+            PaymentStatus.SUCCEEDED,
+            PaymentStatus.FAILED,
+            PaymentStatus.EXPIRED,
+            PaymentStatus.CANCELED,
+        }
+    ),
+    PaymentStatus.SUCCEEDED: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
+    PaymentStatus.PARTIALLY_REFUNDED: frozenset(
+        {PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+    ),
+}
+
+# Payments that took money: they count against a link's limit and towards revenue.
+COMPLETED_STATUSES = frozenset(
+    {PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+)
+FINAL_STATUSES = frozenset(
+    {PaymentStatus.FAILED, PaymentStatus.EXPIRED, PaymentStatus.CANCELED, PaymentStatus.REFUNDED}
+)
+
+
+class Payment(models.Model):
+    """One customer attempt at paying a link, bound to one gateway checkout session."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="payments")
+    link = models.ForeignKey(PaymentLink, on_delete=models.PROTECT, related_name="payments")
+    amount = models.PositiveBigIntegerField(help_text="In the currency's minor unit.")
+    currency = models.CharField(max_length=3, choices=money.CURRENCY_CHOICES)
+    amount_refunded = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    gateway = models.CharField(max_length=20)
+    gateway_session_id = models.CharField("checkout session", max_length=255, blank=True)
+    payment_intent_id = models.CharField("payment intent", max_length=255, blank=True)
+    payment_method_type = models.CharField("payment method", max_length=40, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField("card last 4", max_length=4, blank=True)
+    customer_email = EncryptedEmailField("customer e-mail", blank=True)
+    customer_name = EncryptedCharField(max_length=200, blank=True)
+    customer_phone = EncryptedCharField(max_length=40, blank=True)
+    billing_address = EncryptedTextField(blank=True)
+    checkout_url = models.URLField("checkout URL", max_length=2000, blank=True)
+    expires_at = models.DateTimeField(
+        "session expires at", null=True, blank=True, help_text="When the checkout session closes."
+    )
+    idempotency_key = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The client's key: a retried checkout reuses this payment.",
+    )
+    session_completed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The customer finished checkout (a delayed method may still be processing).",
+    )
+    over_limit = models.BooleanField(
+        default=False, help_text="Succeeded beyond the link's payment limit, so it was refunded."
+    )
+    failure_code = models.CharField(max_length=60, blank=True)
+    failure_message = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["merchant", "-created_at"], name="payment_merchant_created"),
+            models.Index(
+                fields=["merchant", "status", "-created_at"], name="payment_merchant_status"
+            ),
+            models.Index(fields=["link", "status"], name="payment_link_status"),
+            models.Index(fields=["payment_intent_id"], name="payment_intent"),
+            models.Index(
+                fields=["status", "expires_at"],
+                condition=Q(status="pending"),
+                name="payment_pending_expiry",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "gateway_session_id"],
+                condition=~Q(gateway_session_id=""),
+                name="payment_unique_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_refunded__lte=models.F("amount")),
+                name="payment_refund_lte_amount",
+            ),
+            models.UniqueConstraint(
+                fields=["link", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="payment_unique_idempotency_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {money.format_money(self.amount, self.currency)}"
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in TRANSITIONS.get(self.status, frozenset())
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status in COMPLETED_STATUSES
+
+    @property
+    def refundable_amount(self) -> int:
+        return self.amount - self.amount_refunded if self.is_completed else 0
+
+    @property
+    def amount_display(self) -> str:
+        return money.format_money(self.amount, self.currency)
+
+
+class PaymentEvent(models.Model):
+    """One entry in a payment's timeline: what happened, from where, and when."""
+
+    class Source(models.TextChoices):
+        GATEWAY = "gateway", "Gateway"
+        CONSOLE = "console", "Console"
+        API = "api", "API"
+        SYSTEM = "system", "System"
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    message = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.SYSTEM)
+    gateway_event_id = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.from_status}→{self.to_status}".strip()
+
+
+class RefundReason(models.TextChoices):
+    REQUESTED_BY_CUSTOMER = "requested_by_customer", "Requested by the customer"
+    DUPLICATE = "duplicate", "Duplicate payment"
+    FRAUDULENT = "fraudulent", "Fraudulent"
+    OVER_LIMIT = "over_limit", "Beyond the link's payment limit"
+    OTHER = "other", "Other"
+
+
+class Refund(models.Model):
+    """Money sent back for a payment. The payment's own status follows the gateway's
+    ``charge.refunded`` event; these rows stop two refunds from exceeding what was paid."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.PositiveBigIntegerField(help_text="In the payment's currency's minor unit.")
+    reason = models.CharField(max_length=30, choices=RefundReason.choices)
+    note = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    gateway_refund_id = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    failure_message = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_positive")]
+
+    def __str__(self) -> str:
+        return f"Refund {money.format_money(self.amount, self.payment.currency)}"

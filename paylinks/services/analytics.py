@@ -1,0 +1,36 @@
+"""Recording what customers do on the public page, for the per-link funnel."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from paylinks.models import LinkView, PaymentLink
+
+
+def visitor_hash(visitor: str) -> str:
+    key = f"{settings.SECRET_KEY}:link-views".encode()
+    return hmac.new(key, visitor.encode(), hashlib.sha256).hexdigest()
+
+
+def window_start(now: datetime) -> datetime:
+    seconds = settings.PAYLINKS_VIEW_WINDOW_MINUTES * 60
+    return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=now.tzinfo)
+
+
+def link_view_record(*, link: PaymentLink, visitor: str, now: datetime | None = None) -> bool:
+    """Count a visit unless this visitor was already counted in the current window."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            LinkView.objects.create(
+                link=link, visitor_hash=visitor_hash(visitor), window_start=window_start(now)
+            )
+    except IntegrityError:
+        return False
+    return True

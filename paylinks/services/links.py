@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from paylinks import permissions
+from paylinks.models import AfterPayment, AmountType, Merchant, PaymentLink, User
+
+from .audit import audit_record, diff
+
+# What a merchant may change on an existing link. Currency is only editable until the
+# first payment: after that, the link's history would mix currencies.
+UPDATABLE_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "currency",
+        "amount_type",
+        "amount",
+        "custom_amount_min",
+        "custom_amount_max",
+        "custom_amount_preset",
+        "expires_at",
+        "payment_limit",
+        "inactive_message",
+        "after_payment",
+        "confirmation_message",
+        "redirect_url",
+        "collect_name",
+        "collect_phone",
+        "collect_billing_address",
+        "metadata",
+    }
+)
+
+
+@transaction.atomic
+def payment_link_create(
+    *,
+    merchant: Merchant,
+    actor: User | None,
+    title: str,
+    currency: str,
+    amount: int | None = None,
+    amount_type: str = AmountType.FIXED,
+    description: str = "",
+    custom_amount_min: int | None = None,
+    custom_amount_max: int | None = None,
+    custom_amount_preset: int | None = None,
+    expires_at: datetime | None = None,
+    payment_limit: int | None = None,
+    inactive_message: str = "",
+    after_payment: str = AfterPayment.MESSAGE,
+    confirmation_message: str = "",
+    redirect_url: str = "",
+    collect_name: bool = False,
+    collect_phone: bool = False,
+    collect_billing_address: bool = False,
+    metadata: dict[str, str] | None = None,
+) -> PaymentLink:
+    """Create a payment link; amounts are in minor units and checked against money rules."""
+    _require_write(actor, merchant)
+    link = PaymentLink(
+        merchant=merchant,
+        created_by=actor if actor is not None and actor.pk else None,
+        title=title,
+        description=description,
+        currency=currency.upper(),
+        amount_type=amount_type,
+        amount=amount,
+        custom_amount_min=custom_amount_min,
+        custom_amount_max=custom_amount_max,
+        custom_amount_preset=custom_amount_preset,
+        expires_at=expires_at,
+        payment_limit=payment_limit,
+        inactive_message=inactive_message,
+        after_payment=after_payment,
+        confirmation_message=confirmation_message,
+        redirect_url=redirect_url,
+        collect_name=collect_name,
+        collect_phone=collect_phone,
+        collect_billing_address=collect_billing_address,
+        metadata=metadata or {},
+    )
+    link.full_clean()
+    link.save()
+    audit_record(
+        actor=actor,
+        action="link.created",
+        obj=link,
+        merchant=merchant,
+        changes=diff({}, _snapshot(link)),
+    )
+    return link
+
+
+@transaction.atomic
+def payment_link_update(*, link: PaymentLink, actor: User | None, **changes: Any) -> PaymentLink:
+    """Change a link's fields. Unknown fields are a programming error, not user input."""
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise TypeError(f"payment_link_update() cannot change {sorted(unknown)}")
+    link = PaymentLink.objects.select_for_update().get(pk=link.pk)
+    _require_write(actor, link.merchant)
+    before = _snapshot(link)
+    for field, value in changes.items():
+        setattr(link, field, value)
+    if "currency" in changes:
+        link.currency = str(link.currency).upper()
+        if link.currency != before["currency"] and link.payments.exists():
+            raise ValidationError(
+                {"currency": "This link already has payments, so its currency cannot change."}
+            )
+    link.full_clean()
+    link.save()
+    if changed := diff(before, _snapshot(link)):
+        audit_record(
+            actor=actor, action="link.updated", obj=link, merchant=link.merchant, changes=changed
+        )
+    return link
+
+
+@transaction.atomic
+def payment_link_deactivate(
+    *, link: PaymentLink, actor: User | None, message: str | None = None
+) -> PaymentLink:
+    """Stop a link from accepting payments; customers see ``message`` (or the default)."""
+    link = PaymentLink.objects.select_for_update().get(pk=link.pk)
+    _require_write(actor, link.merchant)
+    before = _snapshot(link)
+    link.is_active = False
+    if message is not None:
+        link.inactive_message = message
+    link.save(update_fields=["is_active", "inactive_message", "updated_at"])
+    if changed := diff(before, _snapshot(link)):
+        audit_record(
+            actor=actor,
+            action="link.deactivated",
+            obj=link,
+            merchant=link.merchant,
+            changes=changed,
+        )
+    return link
+
+
+@transaction.atomic
+def payment_link_activate(*, link: PaymentLink, actor: User | None) -> PaymentLink:
+    link = PaymentLink.objects.select_for_update().get(pk=link.pk)
+    _require_write(actor, link.merchant)
+    if not link.is_active:
+        link.is_active = True
+        link.save(update_fields=["is_active", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="link.activated",
+            obj=link,
+            merchant=link.merchant,
+            changes={"is_active": [False, True]},
+        )
+    return link
+
+
+def _require_write(actor: User | None, merchant: Merchant) -> None:
+    # actor=None means the system itself (demo data, tasks): no person to check.
+    if actor is not None and not permissions.can_write(actor, merchant):
+        raise PermissionDenied("You cannot change this merchant's payment links.")
+
+
+def _snapshot(link: PaymentLink) -> dict[str, Any]:
+    values = {field: getattr(link, field) for field in UPDATABLE_FIELDS}
+    values["is_active"] = link.is_active
+    return values

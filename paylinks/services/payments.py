@@ -1,0 +1,497 @@
+"""A payment's life: starting a checkout, and every change of state afterwards.
+
+Two rules hold everywhere in this module:
+
+- The amount charged comes from the server: the link's price, or a customer-chosen
+  amount validated against the link's range. Nothing the browser sends sets a price.
+- A payment's state changes only in ``payment_sync``, under a row lock, forward-only,
+  from what the gateway reports *when asked again* — never from a webhook's payload.
+  Duplicated or out-of-order events therefore converge on the same final state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from paylinks import money
+from paylinks.gateways import CheckoutRequest, CheckoutSession, GatewayError, get_gateway
+from paylinks.models import (
+    AmountType,
+    LinkState,
+    Payment,
+    PaymentEvent,
+    PaymentLink,
+    PaymentStatus,
+)
+from paylinks.models.payments import COMPLETED_STATUSES, TRANSITIONS
+
+logger = logging.getLogger(__name__)
+
+Source = PaymentEvent.Source
+
+
+class CheckoutError(Exception):
+    """Why a customer cannot start a checkout, with a stable code and an HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class PaymentMismatch(Exception):
+    """The gateway reports a session whose amount or currency is not the payment's."""
+
+
+@dataclass(frozen=True)
+class CheckoutStarted:
+    payment: Payment
+    session_id: str
+    checkout_url: str
+    created: bool = True
+
+
+# --- starting a checkout ----------------------------------------------------------------
+def checkout_start(
+    *,
+    slug: str,
+    amount: Any = None,
+    email: str = "",
+    idempotency_key: str = "",
+) -> CheckoutStarted:
+    """Create (or, for a repeated idempotency key, reuse) a payment and its checkout session.
+
+    Raises CheckoutError for anything the customer or link state prevents.
+    """
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise CheckoutError("invalid_email", "Enter a valid e-mail address.", 400) from None
+    if len(idempotency_key) > 100:
+        raise CheckoutError("invalid_request", "The idempotency key is too long.", 400)
+
+    payment, created = _reserve(
+        slug=slug, amount=amount, email=email, idempotency_key=idempotency_key
+    )
+    if not created and payment.status != PaymentStatus.PENDING:
+        raise CheckoutError(
+            "idempotency_conflict",
+            "This checkout is already finished; start a new one with a new key.",
+            409,
+        )
+    if payment.gateway_session_id and payment.checkout_url:
+        return CheckoutStarted(payment, payment.gateway_session_id, payment.checkout_url, created)
+    started = _open_session(payment)
+    return CheckoutStarted(started.payment, started.session_id, started.checkout_url, created)
+
+
+@transaction.atomic
+def _reserve(*, slug: str, amount: Any, email: str, idempotency_key: str) -> tuple[Payment, bool]:
+    link = (
+        PaymentLink.objects.select_for_update(of=("self",))
+        .select_related("merchant")
+        .filter(slug=slug)
+        .first()
+        if slug and len(slug) <= 64
+        else None
+    )
+    if link is None:
+        raise CheckoutError("not_found", "This payment link does not exist.", 404)
+    if idempotency_key:
+        existing = Payment.objects.filter(link=link, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            _same_request_or_conflict(existing, link, amount, email)
+            return existing, False
+
+    now = timezone.now()
+    completed = link.payments.filter(status__in=COMPLETED_STATUSES).count()
+    state = link.state_at(now, completed)
+    if state == LinkState.INACTIVE:
+        raise CheckoutError("inactive", link.effective_inactive_message, 410)
+    if state == LinkState.EXPIRED:
+        raise CheckoutError("expired", "This payment link has expired.", 410)
+    if state == LinkState.SOLD_OUT:
+        raise CheckoutError("sold_out", "This payment link is sold out.", 409)
+    charge = amount_to_charge(link, amount)
+    if link.payment_limit is not None and slots_held(link, now) >= link.payment_limit:
+        raise CheckoutError(
+            "sold_out",
+            "Every remaining place is being paid for right now. Try again in a few minutes.",
+            409,
+        )
+    payment = Payment.objects.create(
+        merchant=link.merchant,
+        link=link,
+        amount=charge,
+        currency=link.currency,
+        gateway=get_gateway().name,
+        customer_email=email,
+        idempotency_key=idempotency_key,
+        expires_at=session_expiry(link, now),
+    )
+    PaymentEvent.objects.create(
+        payment=payment,
+        kind="created",
+        to_status=PaymentStatus.PENDING,
+        message=f"Checkout started for {money.format_money(charge, link.currency)}",
+        source=Source.SYSTEM,
+    )
+    return payment, True
+
+
+def _same_request_or_conflict(
+    existing: Payment, link: PaymentLink, amount: Any, email: str
+) -> None:
+    """A repeated idempotency key must repeat the request, as on Stripe: the same key with
+    another amount or e-mail is a client bug, not a retry, and must not silently answer
+    with the first checkout."""
+    different_amount = (
+        link.amount_type != AmountType.FIXED
+        and amount not in (None, "")
+        and amount_to_charge(link, amount) != existing.amount
+    )
+    different_email = bool(email) and email.lower() != (existing.customer_email or "").lower()
+    if different_amount or different_email:
+        raise CheckoutError(
+            "idempotency_conflict",
+            "This idempotency key was already used for a checkout with other details; "
+            "use a new key for a new checkout.",
+            409,
+        )
+
+
+def amount_to_charge(link: PaymentLink, amount: Any) -> int:
+    """The server's answer to "how much?": the fixed price, or a validated customer amount."""
+    if link.amount_type == AmountType.FIXED:
+        if amount not in (None, ""):
+            raise CheckoutError(
+                "invalid_amount", "This link has a fixed price: do not send an amount.", 400
+            )
+        assert link.amount is not None
+        return link.amount
+    if isinstance(amount, bool) or not isinstance(amount, (str, int)) or amount == "":
+        raise CheckoutError(
+            "invalid_amount", 'Enter the amount you want to pay, like "12.50".', 400
+        )
+    try:
+        minor = money.parse_major(str(amount), link.currency)
+    except money.MoneyError as exc:
+        raise CheckoutError("invalid_amount", str(exc), 400) from None
+    low, high = link.effective_min, link.effective_max
+    if not low <= minor <= high:
+        raise CheckoutError(
+            "invalid_amount",
+            f"Choose an amount between {money.format_money(low, link.currency)} and "
+            f"{money.format_money(high, link.currency)}.",
+            400,
+        )
+    return minor
+
+
+def slots_held(link: PaymentLink, now: datetime) -> int:
+    """Payments that hold one of a limited link's places: completed ones, checkouts still
+    open, and delayed payments still processing. Failed or expired ones hold none."""
+    return (
+        link.payments.filter(
+            Q(status__in=COMPLETED_STATUSES)
+            | Q(status=PaymentStatus.PENDING, expires_at__gt=now)
+            | Q(status=PaymentStatus.PENDING, session_completed_at__isnull=False)
+        )
+        .order_by()
+        .count()
+    )
+
+
+def session_expiry(link: PaymentLink, now: datetime) -> datetime:
+    expires = now + timedelta(minutes=settings.PAYLINKS_CHECKOUT_TTL_MINUTES)
+    if link.expires_at is not None:
+        expires = min(expires, link.expires_at)
+    return expires
+
+
+def _open_session(payment: Payment) -> CheckoutStarted:
+    link = payment.link
+    gateway = get_gateway(payment.gateway)
+    base = f"{settings.PUBLIC_CHECKOUT_URL}/pay/{link.slug}"
+    request = CheckoutRequest(
+        payment_public_id=payment.public_id,
+        link_slug=link.slug,
+        merchant_id=link.merchant_id,
+        merchant_name=link.merchant.name,
+        title=link.title,
+        description=link.description,
+        amount=payment.amount,
+        currency=payment.currency,
+        success_url=f"{base}/success?session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=f"{base}/cancel?payment={payment.public_id}",
+        expires_at=payment.expires_at or session_expiry(link, timezone.now()),
+        idempotency_key=f"paylinks-checkout-{payment.public_id}",
+        customer_email=payment.customer_email,
+        collect_name=link.collect_name,
+        collect_phone=link.collect_phone,
+        collect_billing_address=link.collect_billing_address,
+        metadata={str(k): str(v) for k, v in (link.metadata or {}).items()},
+    )
+    try:
+        session = gateway.create_checkout_session(request)
+    except GatewayError as exc:
+        checkout_abandon(payment, exc)
+        raise CheckoutError(
+            "gateway_unavailable",
+            "The payment provider could not start the checkout. Please try again.",
+            503 if not exc.permanent else 502,
+        ) from exc
+    Payment.objects.filter(pk=payment.pk).update(
+        gateway_session_id=session.id,
+        checkout_url=session.url or "",
+        expires_at=session.expires_at or payment.expires_at,
+        updated_at=timezone.now(),
+    )
+    payment.gateway_session_id, payment.checkout_url = session.id, session.url or ""
+    return CheckoutStarted(payment, session.id, session.url or "")
+
+
+def checkout_abandon(payment: Payment, exc: GatewayError) -> None:
+    """The gateway would not open a session: fail the payment so it frees its place."""
+    logger.warning("Gateway refused checkout for %s: %s", payment.public_id, exc)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status == PaymentStatus.PENDING and not locked.gateway_session_id:
+            locked.failure_code = "gateway_error"
+            locked.failure_message = str(exc)[:255]
+            _transition(locked, PaymentStatus.FAILED, source=Source.SYSTEM, message=str(exc)[:255])
+            locked.save()
+
+
+def checkout_cancel(*, payment: Payment) -> Payment:
+    """The customer left the hosted checkout: close the session and free the place."""
+    if payment.status != PaymentStatus.PENDING or payment.session_completed_at:
+        return payment
+    gateway = get_gateway(payment.gateway)
+    if payment.gateway_session_id:
+        try:
+            session = gateway.expire_checkout_session(payment.gateway_session_id)
+        except GatewayError:
+            # Could not close it right now; the session still expires on its own.
+            return payment
+        if session.status != "expired":
+            return payment_sync(payment=payment, session=session, source=Source.GATEWAY)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status == PaymentStatus.PENDING and not locked.session_completed_at:
+            _transition(
+                locked, PaymentStatus.CANCELED, source=Source.SYSTEM, message="Customer canceled"
+            )
+            locked.save()
+        return locked
+
+
+# --- applying what the gateway reports --------------------------------------------------
+def payment_sync(
+    *,
+    payment: Payment,
+    session: CheckoutSession,
+    source: str = Source.GATEWAY,
+    gateway_event_id: str = "",
+) -> Payment:
+    """Bring a payment in line with its session as the gateway reports it now.
+
+    Idempotent: applying the same session twice changes nothing the second time.
+    """
+    over_limit = False
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        _check_matches(locked, session)
+        refund_grew = _observe(locked, session)
+        for status in _path(locked, session, refund_grew=refund_grew):
+            if status == PaymentStatus.SUCCEEDED:
+                over_limit = _beyond_limit(locked)
+            _transition(
+                locked,
+                status,
+                source=source,
+                gateway_event_id=gateway_event_id,
+                message=_message_for(status, locked),
+            )
+        locked.last_synced_at = timezone.now()
+        locked.save()
+        if over_limit:
+            from paylinks.tasks import enqueue_after_commit, refund_over_limit_payment
+
+            enqueue_after_commit(refund_over_limit_payment, locked.pk)
+    return locked
+
+
+def _check_matches(payment: Payment, session: CheckoutSession) -> None:
+    if session.amount_total is None:
+        return
+    if session.amount_total != payment.amount or session.currency.upper() != payment.currency:
+        raise PaymentMismatch(
+            f"Session {session.id} reports {session.amount_total} {session.currency}, "
+            f"payment {payment.public_id} expects {payment.amount} {payment.currency}"
+        )
+
+
+def _observe(payment: Payment, session: CheckoutSession) -> bool:
+    """Copy facts the gateway reports (never guessed): method, ids, customer, refunds.
+
+    Returns whether the refunded amount grew.
+    """
+    if session.payment_intent_id:
+        payment.payment_intent_id = session.payment_intent_id
+    if session.payment_method is not None:
+        payment.payment_method_type = session.payment_method.type
+        payment.card_brand = session.payment_method.brand
+        payment.card_last4 = session.payment_method.last4
+    for field in ("customer_email", "customer_name", "customer_phone"):
+        value = getattr(session, field)
+        if value and not getattr(payment, field):
+            setattr(payment, field, value)
+    if session.billing_address and not payment.billing_address:
+        payment.billing_address = json.dumps(session.billing_address)
+    if session.status == "complete" and payment.session_completed_at is None:
+        payment.session_completed_at = timezone.now()
+        if session.payment_status != "paid" and payment.status == PaymentStatus.PENDING:
+            _event(
+                payment, "processing", "The customer finished checkout; the payment is processing."
+            )
+    if session.last_error_code and payment.status == PaymentStatus.PENDING:
+        payment.failure_code = session.last_error_code[:60]
+        payment.failure_message = session.last_error_message[:255]
+    if session.amount_refunded > payment.amount_refunded:
+        payment.amount_refunded = min(session.amount_refunded, payment.amount)
+        return True
+    return False
+
+
+def _path(payment: Payment, session: CheckoutSession, *, refund_grew: bool) -> list[str]:
+    """The states the session's truth implies, in order; already-passed ones are skipped."""
+    wanted: list[str] = []
+    if session.status == "expired" and session.payment_status != "paid":
+        wanted = [PaymentStatus.EXPIRED]
+    elif session.status == "complete" and session.payment_status == "paid":
+        wanted = [PaymentStatus.SUCCEEDED]
+        if payment.amount_refunded >= payment.amount:
+            wanted.append(PaymentStatus.REFUNDED)
+        elif payment.amount_refunded > 0:
+            wanted.append(PaymentStatus.PARTIALLY_REFUNDED)
+    elif session.status == "complete" and session.payment_intent_status in (
+        "requires_payment_method",
+        "canceled",
+    ):
+        wanted = [PaymentStatus.FAILED]
+    path: list[str] = []
+    current = payment.status
+    for status in wanted:
+        # A second partial refund moves partially_refunded -> partially_refunded.
+        repeat = status == current == PaymentStatus.PARTIALLY_REFUNDED and refund_grew
+        if (status != current or repeat) and status in TRANSITIONS.get(current, frozenset()):
+            path.append(status)
+            current = status
+    return path
+
+
+def _beyond_limit(payment: Payment) -> bool:
+    """Lock the link and check this success does not exceed its payment limit."""
+    link = PaymentLink.objects.select_for_update().get(pk=payment.link_id)
+    if link.payment_limit is None:
+        return False
+    others = link.payments.filter(status__in=COMPLETED_STATUSES).exclude(pk=payment.pk).count()
+    if others < link.payment_limit:
+        return False
+    payment.over_limit = True
+    _event(
+        payment,
+        "over_limit",
+        f"Paid after the link's limit of {link.payment_limit} was reached: it will be refunded.",
+    )
+    return True
+
+
+def _transition(
+    payment: Payment,
+    status: str,
+    *,
+    source: str,
+    message: str = "",
+    gateway_event_id: str = "",
+    actor: Any = None,
+) -> None:
+    if not payment.can_transition_to(status):
+        raise ValueError(f"{payment.public_id}: {payment.status} -> {status} is not allowed")
+    previous = payment.status
+    payment.status = status
+    if status == PaymentStatus.SUCCEEDED:
+        payment.completed_at = payment.completed_at or timezone.now()
+        payment.failure_code = payment.failure_message = ""
+    PaymentEvent.objects.create(
+        payment=payment,
+        kind="status_changed",
+        from_status=previous,
+        to_status=status,
+        message=message,
+        source=source,
+        gateway_event_id=gateway_event_id,
+        actor=actor,
+        data={"amount_refunded": payment.amount_refunded},
+    )
+
+
+def _event(payment: Payment, kind: str, message: str, **data: Any) -> None:
+    PaymentEvent.objects.create(
+        payment=payment, kind=kind, message=message[:255], source=Source.SYSTEM, data=data
+    )
+
+
+def _message_for(status: str, payment: Payment) -> str:
+    method = payment.payment_method_type.replace("_", " ")
+    if payment.card_brand:
+        method = f"{payment.card_brand.title()} •••• {payment.card_last4}"
+    messages: dict[str, str] = {
+        PaymentStatus.SUCCEEDED: f"Paid {payment.amount_display}"
+        + (f" with {method}" if method else ""),
+        PaymentStatus.FAILED: payment.failure_message or "The payment failed.",
+        PaymentStatus.EXPIRED: "The checkout session expired before payment.",
+        PaymentStatus.CANCELED: "The customer canceled the checkout.",
+        PaymentStatus.REFUNDED: f"Refunded in full ({payment.amount_display})",
+        PaymentStatus.PARTIALLY_REFUNDED: (
+            f"Refunded {money.format_money(payment.amount_refunded, payment.currency)} "
+            f"of {payment.amount_display}"
+        ),
+    }
+    return messages.get(status, "")
+
+
+def record_failed_attempt(
+    *, payment: Payment, code: str, message: str, gateway_event_id: str
+) -> None:
+    """A declined card or failed authentication: the session stays open for another try."""
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != PaymentStatus.PENDING:
+            return
+        locked.failure_code = code[:60]
+        locked.failure_message = message[:255]
+        locked.save(update_fields=["failure_code", "failure_message", "updated_at"])
+        PaymentEvent.objects.create(
+            payment=locked,
+            kind="attempt_failed",
+            message=message[:255] or code,
+            source=Source.GATEWAY,
+            gateway_event_id=gateway_event_id,
+            data={"code": code},
+        )

@@ -1,0 +1,230 @@
+"""The webhook pipeline, one path for every gateway.
+
+    verify the signature on the raw body -> store the event in the inbox (unique per
+    gateway and event id) -> answer 200 -> process from the inbox in a task
+
+Processing re-retrieves the checkout session from the gateway and hands it to
+``payment_sync``; the event's payload is only used to find which payment it is about.
+Duplicates, out-of-order delivery and unknown types are normal traffic. A failed
+processing attempt keeps the row with its error and is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F, Q
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from paylinks.gateways import SignatureError, WebhookEvent, get_gateway
+from paylinks.models import Payment
+from paylinks.models import WebhookEvent as InboxEvent
+from paylinks.services.payments import payment_sync, record_failed_attempt
+
+logger = logging.getLogger(__name__)
+
+# Seconds before the n-th retry of an event whose processing failed.
+RETRY_DELAYS = [5, 30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
+LEASE_SECONDS = 120
+MAX_BODY_BYTES = 512 * 1024
+
+
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+@csrf_exempt
+@require_POST
+@transaction.non_atomic_requests
+def stripe_webhook(request: HttpRequest) -> JsonResponse:
+    """``POST /webhooks/stripe/``: where Stripe and the sandbox deliver their events."""
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+        return _error(400, "payload_too_large", "The event body is too large.")
+    gateway = get_gateway()
+    try:
+        event = gateway.parse_webhook(request.body, request.headers.get("Stripe-Signature", ""))
+    except SignatureError as exc:
+        logger.warning("Rejected webhook: %s", exc)
+        return _error(400, "invalid_signature", "The webhook signature could not be verified.")
+    try:
+        _, created = store_event(gateway.name, event)
+    except DatabaseError:
+        logger.exception("Could not store webhook event %s", event.id)
+        # Non-2xx: the gateway keeps the event and delivers it again later.
+        return _error(503, "unavailable", "The event could not be stored; retry later.")
+    return JsonResponse({"received": True, "duplicate": not created}, status=200)
+
+
+def store_event(gateway_name: str, event: WebhookEvent) -> tuple[InboxEvent, bool]:
+    """Insert the event once; a duplicate returns the existing row."""
+    try:
+        with transaction.atomic():
+            inbox = InboxEvent.objects.create(
+                gateway=gateway_name,
+                event_id=event.id,
+                type=event.type,
+                object_id=event.object_id[:255],
+                payload=event.payload,
+            )
+            _schedule(inbox.pk)
+            return inbox, True
+    except IntegrityError:
+        return InboxEvent.objects.get(gateway=gateway_name, event_id=event.id), False
+
+
+def _schedule(inbox_id: int) -> None:
+    from paylinks.tasks import enqueue_after_commit, process_webhook_event
+
+    enqueue_after_commit(process_webhook_event, inbox_id)
+
+
+# --- processing -------------------------------------------------------------------------
+Handler = Callable[[InboxEvent, WebhookEvent], str]
+
+
+def _as_event(row: InboxEvent) -> WebhookEvent:
+    data = row.payload
+    return WebhookEvent(
+        id=row.event_id,
+        type=row.type,
+        created=int(data.get("created") or 0),
+        data_object=(data.get("data") or {}).get("object") or {},
+        payload=data,
+    )
+
+
+def _payment_for_object(gateway: str, obj: dict) -> Payment | None:
+    """Find the payment an event is about: by session id, intent id or our metadata."""
+    metadata = obj.get("metadata") or {}
+    query = Q()
+    if obj.get("object") == "checkout.session" and obj.get("id"):
+        query |= Q(gateway_session_id=obj["id"])
+    if obj.get("object") == "payment_intent" and obj.get("id"):
+        query |= Q(payment_intent_id=obj["id"])
+    if obj.get("object") == "charge" and obj.get("payment_intent"):
+        query |= Q(payment_intent_id=obj["payment_intent"])
+    public_id = metadata.get("paylinks_payment") or obj.get("client_reference_id")
+    if public_id:
+        query |= Q(public_id=public_id)
+    if not query:
+        return None
+    return Payment.objects.filter(query, gateway=gateway).first()
+
+
+def _sync_session(row: InboxEvent, event: WebhookEvent) -> str:
+    payment = _payment_for_object(row.gateway, event.data_object)
+    if payment is None:
+        return "ignored: not a Paylinks payment"
+    session_id = payment.gateway_session_id or event.object_id
+    session = get_gateway(row.gateway).retrieve_checkout_session(session_id)
+    if not payment.gateway_session_id:
+        Payment.objects.filter(pk=payment.pk, gateway_session_id="").update(
+            gateway_session_id=session.id
+        )
+    synced = payment_sync(payment=payment, session=session, gateway_event_id=event.id)
+    return f"processed: {synced.public_id} is {synced.status}"
+
+
+def _sync_by_payment(row: InboxEvent, event: WebhookEvent) -> str:
+    payment = _payment_for_object(row.gateway, event.data_object)
+    if payment is None or not payment.gateway_session_id:
+        return "ignored: not a Paylinks payment"
+    session = get_gateway(row.gateway).retrieve_checkout_session(payment.gateway_session_id)
+    synced = payment_sync(payment=payment, session=session, gateway_event_id=event.id)
+    return f"processed: {synced.public_id} is {synced.status}"
+
+
+def _attempt_failed(row: InboxEvent, event: WebhookEvent) -> str:
+    payment = _payment_for_object(row.gateway, event.data_object)
+    if payment is None:
+        return "ignored: not a Paylinks payment"
+    error = event.data_object.get("last_payment_error") or {}
+    code = str(error.get("decline_code") or error.get("code") or "payment_failed")
+    record_failed_attempt(
+        payment=payment,
+        code=code,
+        message=str(error.get("message") or ""),
+        gateway_event_id=event.id,
+    )
+    return f"processed: attempt on {payment.public_id} failed ({code})"
+
+
+HANDLERS: dict[str, Handler] = {
+    "checkout.session.completed": _sync_session,
+    "checkout.session.async_payment_succeeded": _sync_session,
+    "checkout.session.async_payment_failed": _sync_session,
+    "checkout.session.expired": _sync_session,
+    "charge.refunded": _sync_by_payment,
+    "payment_intent.payment_failed": _attempt_failed,
+}
+
+
+def _claim(inbox_id: int, *, force: bool = False) -> InboxEvent | None:
+    """Lease an unfinished event for this worker, so no two workers process it at once."""
+    now = timezone.now()
+    unfinished = Q(status__in=[InboxEvent.Status.PENDING, InboxEvent.Status.FAILED])
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    claimed = InboxEvent.objects.filter(
+        unfinished if force else unfinished & due, pk=inbox_id
+    ).update(next_attempt_at=now + timedelta(seconds=LEASE_SECONDS), attempts=F("attempts") + 1)
+    return InboxEvent.objects.get(pk=inbox_id) if claimed else None
+
+
+def process_inbox_event(inbox_id: int, *, force: bool = False) -> str:
+    """Process one stored event; returns what happened, for logs and the console."""
+    row = _claim(inbox_id, force=force)
+    if row is None:
+        return "skipped: already processed or being processed"
+    handler = HANDLERS.get(row.type)
+    if handler is None:
+        _finish(row, InboxEvent.Status.IGNORED, "")
+        return f"ignored: {row.type} is not an event Paylinks acts on"
+    try:
+        outcome = handler(row, _as_event(row))
+    except Exception as exc:
+        logger.exception("Processing webhook event %s failed", row.event_id)
+        delay = RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
+        InboxEvent.objects.filter(pk=row.pk).update(
+            status=InboxEvent.Status.FAILED,
+            last_error=f"{exc.__class__.__name__}: {exc}\n\n{traceback.format_exc()}"[:10000],
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        )
+        return f"failed: {exc.__class__.__name__}: {exc}"
+    status = (
+        InboxEvent.Status.IGNORED if outcome.startswith("ignored") else InboxEvent.Status.PROCESSED
+    )
+    _finish(row, status, "")
+    return outcome
+
+
+def _finish(row: InboxEvent, status: str, error: str) -> None:
+    InboxEvent.objects.filter(pk=row.pk).update(
+        status=status, last_error=error, processed_at=timezone.now(), next_attempt_at=None
+    )
+
+
+def reprocess(inbox_id: int) -> str:
+    """Console action: process an event again now, whatever its state or schedule."""
+    InboxEvent.objects.filter(pk=inbox_id).update(
+        status=InboxEvent.Status.PENDING, next_attempt_at=None, processed_at=None
+    )
+    return process_inbox_event(inbox_id, force=True)
+
+
+def due_events(limit: int = 200) -> list[int]:
+    now = timezone.now()
+    return list(
+        InboxEvent.objects.filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+            status__in=[InboxEvent.Status.PENDING, InboxEvent.Status.FAILED],
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,110 @@
+/* Paylinks console: copy-to-clipboard and live money hints. No dependencies. */
+(function () {
+    "use strict";
+
+    // --- money hints -----------------------------------------------------------------
+    // The payment-link form embeds, per currency, an example amount and a sentence on what
+    // to type (generated from paylinks/money.py, so the rules live in one place).
+    var currencyTable = null;
+
+    window.paylinksMoney = function (code) {
+        if (currencyTable === null) {
+            var element = document.getElementById("paylinks-currencies");
+            currencyTable = element ? JSON.parse(element.textContent) : {};
+        }
+        return currencyTable[code] || { example: "", hint: "" };
+    };
+
+    // --- copy to clipboard -------------------------------------------------------------
+    function toast(message) {
+        var element = document.getElementById("paylinks-toast");
+        if (!element) {
+            element = document.createElement("div");
+            element.id = "paylinks-toast";
+            element.className = "paylinks-toast";
+            element.setAttribute("role", "status");
+            element.setAttribute("aria-live", "polite");
+            document.body.appendChild(element);
+        }
+        element.textContent = message;
+        element.classList.add("is-visible");
+        window.clearTimeout(element._hide);
+        element._hide = window.setTimeout(function () {
+            element.classList.remove("is-visible");
+        }, 1800);
+    }
+
+    function copyWithTextarea(text) {
+        // Plain-http deployments have no navigator.clipboard: fall back to a selection.
+        var area = document.createElement("textarea");
+        area.value = text;
+        area.setAttribute("readonly", "");
+        area.style.position = "fixed";
+        area.style.opacity = "0";
+        document.body.appendChild(area);
+        area.select();
+        var done = false;
+        try {
+            done = document.execCommand("copy");
+        } catch (error) {
+            done = false;
+        }
+        document.body.removeChild(area);
+        return done ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+    }
+
+    function copyText(text) {
+        if (navigator.clipboard && window.isSecureContext) {
+            return navigator.clipboard.writeText(text).catch(function () {
+                return copyWithTextarea(text);
+            });
+        }
+        return copyWithTextarea(text);
+    }
+
+    function copied(button) {
+        toast("Link copied");
+        if (!button) {
+            return;
+        }
+        button.classList.add("is-copied");
+        window.setTimeout(function () {
+            button.classList.remove("is-copied");
+        }, 1500);
+    }
+
+    function failed(text) {
+        window.prompt("Copy the link:", text);
+    }
+
+    document.addEventListener("click", function (event) {
+        var direct = event.target.closest("[data-copy]");
+        if (direct) {
+            event.preventDefault();
+            event.stopPropagation();
+            var text = direct.getAttribute("data-copy");
+            copyText(text).then(function () { copied(direct); }, function () { failed(text); });
+            return;
+        }
+
+        // Row actions ("Copy link" in a row's menu) point at a console URL that answers
+        // with the link's public address as text.
+        var fetched = event.target.closest("a[data-copy-fetch]");
+        if (fetched) {
+            event.preventDefault();
+            fetch(fetched.href, { credentials: "same-origin", headers: { Accept: "text/plain" } })
+                .then(function (response) {
+                    if (!response.ok) {
+                        throw new Error("HTTP " + response.status);
+                    }
+                    return response.text();
+                })
+                .then(function (text) {
+                    return copyText(text).then(function () { copied(null); }, function () { failed(text); });
+                })
+                .catch(function () {
+                    toast("Could not copy the link");
+                });
+        }
+    });
+})();

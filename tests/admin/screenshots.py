@@ -1,0 +1,494 @@
+"""Screenshots of every console page, for review and for the README.
+
+Not a test: run it by hand after changing the console, then *look* at the images.
+
+    .venv/bin/python tests/admin/screenshots.py            # -> docs/screenshots/console-*.png
+    .venv/bin/python tests/admin/screenshots.py --keep     # leave the server up to poke at
+
+It builds a fresh SQLite database in a temporary folder, fills it with a small,
+realistic data set (two merchants, links in every state and several currencies,
+payments with timelines), starts ``runserver`` on 127.0.0.1, signs in by writing a
+session (the sign-in pages are not part of the console) and drives headless Chromium
+at 1440x900 through Playwright.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "screenshots"
+VIEWPORT = {"width": 1440, "height": 900}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(database: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DEBUG": "true",
+        "PAYLINKS_SKIP_DOTENV": "1",
+        "PAYLINKS_REQUIRE_MFA": "false",
+        "PAYLINKS_GATEWAY": "sandbox",
+        "PAYLINKS_TASK_BACKEND": "immediate",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "PUBLIC_CHECKOUT_URL": "https://pay.acme-books.example",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+# --- data -------------------------------------------------------------------------------
+def seed() -> dict[str, Any]:
+    """A small world: Acme Books (owner, manager, viewer) and Globex Records."""
+    from django.utils import timezone
+
+    from paylinks.models import (
+        AmountType,
+        Payment,
+        PaymentEvent,
+        PaymentStatus,
+        Role,
+        User,
+    )
+    from paylinks.services import links as link_services
+    from paylinks.services import merchants as merchant_services
+
+    rng = random.Random(20240501)
+    now = timezone.now()
+
+    def person(email: str, first: str, last: str, **extra: Any) -> User:
+        user = User.objects.create_user(email=email, password="paylinks-demo", **extra)
+        user.first_name, user.last_name = first, last
+        user.save()
+        return user
+
+    alice = person("owner@acme.test", "Alice", "Moreau")
+    mallory = person("manager@acme.test", "Mallory", "Chen")
+    victor = person("viewer@acme.test", "Victor", "Okafor")
+    bob = person("owner@globex.test", "Bob", "Lindqvist")
+    sam = person("support@paylinks.test", "Sam", "Rivera", is_support=True)
+    root = User.objects.create_superuser(email="root@paylinks.test", password="paylinks-demo")
+
+    acme = merchant_services.merchant_create(
+        name="Acme Books",
+        slug="acme",
+        owner=alice,
+        default_currency="USD",
+        timezone="Europe/Copenhagen",
+        support_email="help@acme-books.example",
+        brand_color="#4F46E5",
+    )
+    globex = merchant_services.merchant_create(
+        name="Globex Records", slug="globex", owner=bob, default_currency="EUR"
+    )
+    for user, role in ((mallory, Role.MANAGER), (victor, Role.VIEWER)):
+        merchant_services.membership_add(merchant=acme, actor=alice, email=user.email, role=role)
+
+    def link(merchant: Any, title: str, currency: str, amount: int | None, **kw: Any) -> Any:
+        if amount is None:
+            kw.setdefault("amount_type", AmountType.CUSTOMER)
+        return link_services.payment_link_create(
+            merchant=merchant, actor=alice if merchant == acme else bob,
+            title=title, currency=currency, amount=amount, **kw,
+        )  # fmt: skip
+
+    acme_links = [
+        link(acme, "Signed first edition — The Left Hand of Darkness", "USD", 4500,
+             description="Hardback, signed by the translator. Ships in 3 days.",
+             payment_limit=50, collect_name=True, collect_billing_address=True,
+             metadata={"sku": "LHD-1969-S"}),
+        link(acme, "Gift card — you choose the amount", "USD", None,
+             custom_amount_min=1000, custom_amount_max=50000, custom_amount_preset=2500,
+             description="Spend it in the shop or online."),
+        link(acme, "Book club membership (12 months)", "GBP", 6000, collect_name=True),
+        link(acme, "Tokyo book fair catalogue", "JPY", 1500),
+        link(acme, "Rare map of Copenhagen, 1761", "DKK", 245000, payment_limit=1),
+        link(acme, "Summer reading box", "EUR", 3900),
+        link(acme, "Author talk — livestream ticket", "USD", 800),
+        link(acme, "Bookbinding workshop, Saturday", "EUR", 12000,
+             expires_at=now + timedelta(days=12), payment_limit=40, collect_phone=True),
+        link(acme, "Donation to the reading programme", "EUR", None,
+             custom_amount_min=500, description="Every euro buys books for the school library."),
+    ]  # fmt: skip
+    globex_links = [
+        link(globex, "Vinyl pre-order — Neon Harbour", "EUR", 2800),
+        link(globex, "Concert ticket — Aarhus", "DKK", 35000),
+    ]
+    link_services.payment_link_deactivate(
+        link=acme_links[6], actor=alice, message="The livestream is over: thank you for watching!"
+    )
+    type(acme_links[5]).objects.filter(pk=acme_links[5].pk).update(
+        expires_at=now - timedelta(days=3)
+    )
+
+    statuses = (
+        [PaymentStatus.SUCCEEDED] * 70
+        + [PaymentStatus.FAILED] * 9
+        + [PaymentStatus.EXPIRED] * 8
+        + [PaymentStatus.PENDING] * 4
+        + [PaymentStatus.CANCELED] * 3
+        + [PaymentStatus.REFUNDED] * 3
+        + [PaymentStatus.PARTIALLY_REFUNDED] * 2
+    )
+    cards = [("visa", "4242"), ("mastercard", "4444"), ("amex", "8431"), ("visa", "1881")]
+    names = ["Ana Lima", "Jonas Berg", "Mia Novak", "Liam O'Brien", "Yuki Sato", "Sara Khan"]
+
+    def pay(target: Any, status: str, age: timedelta) -> None:
+        amount = target.amount or rng.choice([1500, 2500, 5000, 7500, 12000])
+        method, brand, last4 = "card", *rng.choice(cards)
+        if target.currency == "EUR" and rng.random() < 0.3:
+            method, brand, last4 = "sepa_debit", "", ""
+        customer = rng.choice(names)
+        refunded = {
+            PaymentStatus.REFUNDED: amount,
+            PaymentStatus.PARTIALLY_REFUNDED: amount // 2,
+        }.get(status, 0)
+        payment = Payment.objects.create(
+            merchant=target.merchant, link=target, amount=amount, currency=target.currency,
+            status=status, gateway="sandbox", amount_refunded=refunded,
+            gateway_session_id=f"cs_test_{rng.getrandbits(64):016x}",
+            payment_intent_id=f"pi_{rng.getrandbits(64):016x}",
+            payment_method_type=method if status != PaymentStatus.PENDING else "",
+            card_brand=brand if status != PaymentStatus.PENDING else "",
+            card_last4=last4 if status != PaymentStatus.PENDING else "",
+            customer_email=customer.lower().replace(" ", ".").replace("'", "") + "@mail.example",
+            customer_name=customer if target.collect_name else "",
+            customer_phone="+45 20 12 34 56" if target.collect_phone else "",
+            billing_address=(
+                '{"line1": "Nørrebrogade 12", "postal_code": "2200", "city": "København N",'
+                ' "country": "DK"}' if target.collect_billing_address else ""
+            ),
+            failure_code="card_declined" if status == PaymentStatus.FAILED else "",
+            failure_message="Your card was declined." if status == PaymentStatus.FAILED else "",
+        )  # fmt: skip
+        created = now - age
+        completed = created + timedelta(minutes=2) if status in (
+            PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED
+        ) else None  # fmt: skip
+        Payment.objects.filter(pk=payment.pk).update(
+            created_at=created, completed_at=completed, session_completed_at=completed
+        )
+        events = [
+            (
+                "created",
+                "",
+                PaymentStatus.PENDING,
+                f"Checkout started for {payment.amount_display}",
+                created,
+            )
+        ]
+        if status == PaymentStatus.FAILED:
+            events.append(
+                (
+                    "attempt_failed",
+                    "",
+                    "",
+                    "Your card was declined.",
+                    created + timedelta(minutes=1),
+                )
+            )
+        if status != PaymentStatus.PENDING:
+            first = PaymentStatus.SUCCEEDED if completed else status
+            events.append(
+                ("status_changed", PaymentStatus.PENDING, first, "", created + timedelta(minutes=2))
+            )
+        refund_delay = min(age / 2, timedelta(days=1))
+        if refunded:
+            events.append(
+                (
+                    "refund_requested",
+                    "",
+                    "",
+                    "Requested by the customer",
+                    created + refund_delay,
+                )
+            )
+            events.append(
+                (
+                    "status_changed",
+                    PaymentStatus.SUCCEEDED,
+                    status,
+                    "",
+                    created + refund_delay + timedelta(minutes=1),
+                )
+            )
+        for kind, before, after, message, at in events:
+            event = PaymentEvent.objects.create(
+                payment=payment, kind=kind, from_status=before, to_status=after,
+                message=message, source="gateway" if kind != "created" else "system",
+            )  # fmt: skip
+            PaymentEvent.objects.filter(pk=event.pk).update(created_at=at)
+
+    weights = [5, 4, 3, 2, 0, 3, 2, 2, 2]
+    for _ in range(150):
+        target = rng.choices(acme_links, weights=weights)[0]
+        pay(
+            target,
+            rng.choice(statuses),
+            timedelta(days=rng.uniform(0, 40), minutes=rng.randint(0, 600)),
+        )
+    for index in range(3):
+        pay(acme_links[0], PaymentStatus.SUCCEEDED, timedelta(hours=3 + index))
+    pay(acme_links[4], PaymentStatus.SUCCEEDED, timedelta(days=6))
+    pay(acme_links[3], PaymentStatus.SUCCEEDED, timedelta(minutes=14))
+    pay(acme_links[0], PaymentStatus.PARTIALLY_REFUNDED, timedelta(minutes=40))
+    for _ in range(20):
+        pay(rng.choice(globex_links), rng.choice(statuses), timedelta(days=rng.uniform(0, 30)))
+
+    link_services.payment_link_update(link=acme_links[2], actor=mallory, amount=5500)
+
+    from paylinks.models import WebhookEvent
+
+    inbox = [
+        ("checkout.session.completed", "processed", ""),
+        ("charge.refunded", "processed", ""),
+        ("customer.created", "ignored", ""),
+        ("checkout.session.async_payment_succeeded", "failed",
+         "GatewayError: the gateway did not answer within 10 s (attempt 2 of 8)"),
+        ("checkout.session.expired", "pending", ""),
+    ]  # fmt: skip
+    done = ("processed", "ignored")
+    for index, (kind, status, error) in enumerate(inbox * 3):
+        event = WebhookEvent.objects.create(
+            gateway="sandbox", event_id=f"evt_test_{index:04d}{rng.randrange(10**8):08d}",
+            type=kind, object_id=f"cs_test_{rng.randrange(10**12):012d}",
+            payload={"id": f"evt_{index}", "type": kind, "data": {"object": {}}},
+            status=status, attempts=2 if error else 1, last_error=error,
+            processed_at=(now - timedelta(minutes=index * 7)) if status in done else None,
+        )  # fmt: skip
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            received_at=now - timedelta(minutes=index * 7)
+        )
+    return {"alice": alice, "victor": victor, "sam": sam, "root": root, "acme_links": acme_links}
+
+
+def session_cookie(user: Any) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+# --- pages ------------------------------------------------------------------------------
+def shoot(base: str, cookies: dict[str, str], data: dict[str, Any]) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    from paylinks.models import Payment
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    link = data["acme_links"][0]
+    payment = (
+        Payment.objects.filter(link=link, status="partially_refunded")
+        .order_by("-created_at")
+        .first()
+    )
+    assert payment is not None
+    shots: list[Path] = []
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+
+        def context_for(session: str) -> Any:
+            context = browser.new_context(
+                viewport=VIEWPORT, device_scale_factor=1, timezone_id="Europe/Copenhagen"
+            )
+            context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
+            return context
+
+        page = context_for(cookies["alice"]).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+        def scroll_to(selector: str) -> None:
+            page.locator(selector).first.evaluate(
+                "el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 160)"
+            )
+            page.wait_for_timeout(200)
+
+        def snap(name: str, path: str | None = None, full_page: bool = False) -> None:
+            if path is not None:
+                response = page.goto(base + path)
+                assert response is not None and response.ok, (
+                    f"{path}: {response and response.status}"
+                )
+            page.wait_for_load_state("networkidle")
+            target = OUT / f"console-{name}.png"
+            page.screenshot(path=str(target), full_page=full_page)
+            shots.append(target)
+            print(f"  {target.relative_to(ROOT)}")
+
+        snap("home", "/admin/")
+        snap("links", "/admin/paylinks/paymentlink/")
+        snap("link-add", "/admin/paylinks/paymentlink/add/")
+
+        # A mistake a merchant makes: half a yen, and a redirect that is not a web address.
+        page.fill("#id_title", "Limited print — Hokusai wave")
+        page.select_option("#id_currency", "JPY")
+        page.fill("#id_amount", "12.5")
+        page.check("input[name=after_payment][value=redirect]")
+        page.fill("#id_redirect_url", "javascript:alert(1)")
+        page.click("button[name=_save]")
+        page.wait_for_load_state("networkidle")
+        scroll_to(".errorlist")
+        snap("link-add-error")
+
+        snap("link-change", f"/admin/paylinks/paymentlink/{link.pk}/change/")
+        page.goto(base + f"/admin/paylinks/paymentlink/{data['acme_links'][1].pk}/change/")
+        scroll_to("#id_currency")
+        snap("link-customer-chooses")
+
+        # Deactivate from the link's page: a dialog asks for the customers' message.
+        page.goto(base + f"/admin/paylinks/paymentlink/{link.pk}/change/")
+        page.click("text=Deactivate")
+        page.wait_for_selector("#dialog", state="visible")
+        page.fill("#dialog textarea", "Sold out for now: a reprint is coming in spring.")
+        page.wait_for_timeout(300)
+        snap("link-deactivate-dialog")
+        with page.expect_navigation():
+            page.click("#dialog button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        if "inactive" not in page.inner_text(".paylinks-share").lower():
+            raise SystemExit(f"Deactivating did not show on {page.url}")
+        snap("link-deactivated")
+        page.click("text=Activate")
+        page.wait_for_selector("#dialog", state="visible")
+        with page.expect_navigation():
+            page.click("#dialog button[type=submit]")
+
+        snap("payments", "/admin/paylinks/payment/")
+        snap("payments-filtered", "/admin/paylinks/payment/?status=failed")
+        page.click("text=Filters")
+        page.wait_for_timeout(400)
+        snap("payments-filters")
+        snap("payment-detail", f"/admin/paylinks/payment/{payment.pk}/change/")
+        scroll_to(".tabular, #events-group, fieldset:last-of-type")
+        snap("payment-timeline")
+        page.goto(base + f"/admin/paylinks/payment/{payment.pk}/change/")
+        page.click("text=Refund")
+        page.wait_for_selector("#dialog", state="visible")
+        page.fill("#dialog input[name=amount]", "10.00")
+        page.wait_for_timeout(300)
+        snap("payment-refund-dialog")
+        snap("team", "/admin/paylinks/membership/")
+        snap("team-add", "/admin/paylinks/membership/add/")
+        snap("merchant-settings", "/admin/paylinks/merchant/")
+        snap("audit", "/admin/paylinks/auditentry/")
+        entry = page.locator("#result_list tbody tr a").first
+        entry.click()
+        page.wait_for_load_state("networkidle")
+        snap("audit-entry")
+
+        others = [
+            ("victor", "link-viewer", f"/admin/paylinks/paymentlink/{link.pk}/change/"),
+            ("sam", "links-support", "/admin/paylinks/paymentlink/"),
+            ("sam", "home-support", "/admin/"),
+            ("root", "users", "/admin/paylinks/user/"),
+            ("root", "webhook-inbox", "/admin/paylinks/webhookevent/"),
+            ("root", "webhook-failed", "/admin/paylinks/webhookevent/?status=failed"),
+        ]
+        for who, name, path in others:
+            other = context_for(cookies[who]).new_page()
+            response = other.goto(base + path)
+            assert response is not None and response.ok, (
+                f"{who} {path}: {response and response.status}"
+            )
+            other.wait_for_load_state("networkidle")
+            target = OUT / f"console-{name}.png"
+            other.screenshot(path=str(target))
+            shots.append(target)
+            print(f"  {target.relative_to(ROOT)}")
+            other.context.close()
+
+        browser.close()
+    if errors:
+        print("Browser errors:\n  " + "\n  ".join(errors))
+    return shots
+
+
+def wait_for(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"The dev server did not answer at {url}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keep", action="store_true", help="leave the server running")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="paylinks-screens-"))
+    database = workdir / "console.sqlite3"
+    env = server_env(database)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    print(f"Database: {database}")
+    call_command("migrate", verbosity=0)
+    data = seed()
+    cookies = {who: session_cookie(data[who]) for who in ("alice", "victor", "sam", "root")}
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(workdir / "server.log", "w"),  # noqa: SIM115 - closed with the process
+    )
+    try:
+        wait_for(base + "/static/theme/console.css")
+        print(f"Console: {base}/admin/ (server log: {workdir / 'server.log'})")
+        shoot(base, cookies, data)
+        if args.keep:
+            print("Ctrl-C to stop the server.")
+            server.wait()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

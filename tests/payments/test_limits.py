@@ -1,0 +1,99 @@
+"""Payment limits hold under concurrency: a link never sells more than its limit."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+import requests
+import time_machine
+from django.utils import timezone
+
+from paylinks.models import LinkState, Payment, PaymentStatus
+from paylinks.selectors.links import link_state
+from paylinks.services.reconcile import sweep
+
+from ..factories import PaymentFactory, PaymentLinkFactory
+from .helpers import drain, pay
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def checkout(site: str, slug: str) -> requests.Response:
+    return requests.post(f"{site}/api/v1/public/links/{slug}/checkout", json={}, timeout=60)
+
+
+@pytest.mark.postgres
+def test_a_hundred_customers_race_for_ten_places(site, acme) -> None:
+    link = PaymentLinkFactory(merchant=acme, payment_limit=10)
+
+    def customer(_: int) -> tuple[int, str]:
+        response = checkout(site, link.slug)
+        if response.status_code != 201:
+            return response.status_code, response.json()["error"]["code"]
+        paid = pay(response.json()["checkout_url"])
+        return paid.status_code, "paid"
+
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        results = list(pool.map(customer, range(100)))
+    drain()
+    assert results.count((303, "paid")) == 10
+    assert results.count((409, "sold_out")) == 90
+    assert Payment.objects.filter(link=link, status=PaymentStatus.SUCCEEDED).count() == 10
+    assert Payment.objects.filter(link=link).count() == 10
+    assert link_state(link) == LinkState.SOLD_OUT
+    assert checkout(site, link.slug).json()["error"]["code"] == "sold_out"
+
+
+@pytest.mark.postgres
+def test_expired_checkouts_release_their_places(site, acme) -> None:
+    link = PaymentLinkFactory(merchant=acme, payment_limit=3)
+
+    def start(_: int) -> int:
+        return checkout(site, link.slug).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        codes = list(pool.map(start, range(20)))
+    assert sorted(codes) == [201] * 3 + [409] * 17
+    # Nobody pays; the sessions expire and the places come back, none leaking.
+    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+        sweep()
+        drain()
+        assert Payment.objects.filter(link=link, status=PaymentStatus.EXPIRED).count() == 3
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            again = list(pool.map(start, range(20)))
+        assert sorted(again) == [201] * 3 + [409] * 17
+
+
+def test_a_processing_delayed_payment_keeps_its_place(site, acme, settings) -> None:
+    settings.SANDBOX_SETTLE_SECONDS = 3 * 24 * 3600  # SEPA can take days to settle
+    link = PaymentLinkFactory(merchant=acme, payment_limit=1, currency="EUR")
+    first = checkout(site, link.slug).json()
+    assert pay(first["checkout_url"], method="sepa").status_code == 303
+    drain()
+    with time_machine.travel(timezone.now() + timedelta(minutes=45)):
+        sweep()
+        drain()
+        assert Payment.objects.get(public_id=first["payment_id"]).status == PaymentStatus.PENDING
+        assert checkout(site, link.slug).json()["error"]["code"] == "sold_out"
+
+
+def test_success_beyond_the_limit_is_flagged_refunded_and_told(
+    site, acme, alice, mailoutbox
+) -> None:
+    link = PaymentLinkFactory(merchant=acme, payment_limit=1)
+    first = checkout(site, link.slug).json()
+    # The place is taken by another payment that completed through another route (e.g.
+    # the merchant raised then lowered the limit) before this customer paid.
+    PaymentFactory(link=link, status=PaymentStatus.SUCCEEDED)
+    assert pay(first["checkout_url"]).status_code == 303
+    drain()
+    payment = Payment.objects.get(public_id=first["payment_id"])
+    assert payment.over_limit is True
+    assert payment.status == PaymentStatus.REFUNDED
+    assert payment.amount_refunded == payment.amount
+    assert payment.events.filter(kind="over_limit").exists()
+    assert any(alice.email in m.to and "limit" in m.subject for m in mailoutbox)
+    completed = Payment.objects.filter(link=link, status=PaymentStatus.SUCCEEDED).count()
+    assert completed == 1

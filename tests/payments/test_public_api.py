@@ -1,0 +1,305 @@
+"""The public API the checkout page uses: shapes, states, bad input, rate limits."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from paylinks.models import Payment, PaymentStatus
+
+from ..factories import PaymentFactory, PaymentLinkFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_limits(settings):  # type: ignore[no-untyped-def]
+    settings.PAYLINKS_RATE_LIMITS = {}
+
+
+def link_url(slug: str) -> str:
+    return f"/api/v1/public/links/{slug}"
+
+
+def checkout(client, slug: str, body=None, **extra):  # type: ignore[no-untyped-def]
+    data = body if isinstance(body, str | bytes) else json.dumps(body or {})
+    return client.post(
+        f"{link_url(slug)}/checkout", data=data, content_type="application/json", **extra
+    )
+
+
+def error(response) -> str:  # type: ignore[no-untyped-def]
+    return response.json()["error"]["code"]
+
+
+class TestLink:
+    def test_active_link_as_the_customer_sees_it(self, client, acme) -> None:
+        link = PaymentLinkFactory(
+            merchant=acme, title="Dune", amount=1999, currency="USD", collect_phone=True
+        )
+        data = client.get(link_url(link.slug)).json()
+        assert data["state"] == "active"
+        assert data["amount"] == {"value": 1999, "display": "19.99 USD"}
+        assert (
+            data["merchant"]["name"] == acme.name
+            and data["merchant"]["brand_color"] == acme.brand_color
+        )
+        assert data["collect"] == {
+            "email": True,
+            "name": False,
+            "phone": True,
+            "billing_address": False,
+        }
+        assert data["currency_decimals"] == 2 and data["inactive_message"] is None
+
+    @pytest.mark.parametrize(
+        ("currency", "amount", "exponent", "decimals"),
+        [("JPY", 1500, 0, 0), ("KWD", 12340, 3, 3), ("EUR", 1250, 2, 2), ("ISK", 50000, 2, 0)],
+    )
+    def test_minor_units_come_with_their_exponent(
+        self, client, acme, currency, amount, exponent, decimals
+    ) -> None:
+        link = PaymentLinkFactory(merchant=acme, amount=amount, currency=currency)
+        data = client.get(link_url(link.slug)).json()
+        assert (data["currency_exponent"], data["currency_decimals"]) == (exponent, decimals)
+        started = checkout(client, link.slug).json()
+        assert started["currency_exponent"] == exponent
+        status = client.get(f"/api/v1/public/checkout/{started['session_id']}").json()
+        assert (status["amount"]["value"], status["currency_exponent"]) == (amount, exponent)
+
+    def test_customer_chooses_range_in_the_currency(self, client, acme) -> None:
+        link = PaymentLinkFactory(
+            merchant=acme,
+            currency="JPY",
+            amount=None,
+            amount_type="customer",
+            custom_amount_min=500,
+        )
+        data = client.get(link_url(link.slug)).json()
+        assert data["amount"] is None
+        assert data["custom_amount"]["min"] == {"value": 500, "display": "500 JPY"}
+        assert data["custom_amount"]["max"]["value"] == 99_999_999
+        assert data["currency_decimals"] == 0
+
+    @pytest.mark.parametrize(
+        ("kwargs", "state"),
+        [
+            ({"is_active": False, "inactive_message": "Closed for the season."}, "inactive"),
+            ({"expires_at": timezone.now() - timedelta(minutes=1)}, "expired"),
+        ],
+    )
+    def test_states(self, client, acme, kwargs, state) -> None:
+        link = PaymentLinkFactory(merchant=acme, **kwargs)
+        data = client.get(link_url(link.slug)).json()
+        assert data["state"] == state
+        if state == "inactive":
+            assert data["inactive_message"] == "Closed for the season."
+
+    def test_sold_out(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme, payment_limit=1)
+        PaymentFactory(link=link, status=PaymentStatus.SUCCEEDED)
+        assert client.get(link_url(link.slug)).json()["state"] == "sold_out"
+
+    @pytest.mark.parametrize("slug", ["nope", "x" * 10_000, "%00", "..%2F..", "ünïcode", "a b"])
+    def test_unknown_or_odd_slugs_are_a_uniform_404(self, client, slug) -> None:
+        response = client.get(link_url(slug))
+        assert response.status_code == 404
+        assert error(response) == "not_found"
+
+    def test_unknown_slug_message(self, client) -> None:
+        assert client.get(link_url("nope")).json() == {
+            "error": {"code": "not_found", "message": "This payment link does not exist."}
+        }
+
+
+class TestCheckout:
+    def test_fixed_price_checkout_is_created_with_the_servers_amount(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme, amount=2500)
+        response = checkout(client, link.slug, {"email": "ada@example.test"})
+        assert response.status_code == 201
+        data = response.json()
+        assert data["checkout_url"].endswith(f"/sandbox/checkout/{data['session_id']}")
+        payment = Payment.objects.get(public_id=data["payment_id"])
+        assert (payment.amount, payment.currency, payment.status) == (2500, "USD", "pending")
+        assert payment.customer_email == "ada@example.test"
+
+    def test_a_price_from_the_browser_is_refused_for_fixed_links(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme, amount=2500)
+        response = checkout(client, link.slug, {"amount": "0.50"})
+        assert (response.status_code, error(response)) == (400, "invalid_amount")
+        assert not Payment.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("amount", "minor"),
+        [("12.50", 1250), ("12.5", 1250), (20, 2000), ("1,000", 100000)],
+    )
+    def test_customer_chosen_amounts(self, client, acme, amount, minor) -> None:
+        link = PaymentLinkFactory(
+            merchant=acme, currency="EUR", amount=None, amount_type="customer"
+        )
+        response = checkout(client, link.slug, {"amount": amount})
+        assert response.status_code == 201, response.content
+        assert Payment.objects.get().amount == minor
+
+    @pytest.mark.parametrize(
+        "amount",
+        ["1e9", "-5", "12.345", "0.10", "abc", "", 12.5, True, None, [], {"v": 1}, "999999999"],
+    )
+    def test_bad_customer_amounts(self, client, acme, amount) -> None:
+        link = PaymentLinkFactory(
+            merchant=acme, currency="EUR", amount=None, amount_type="customer"
+        )
+        response = checkout(client, link.slug, {"amount": amount})
+        assert (response.status_code, error(response)) == (400, "invalid_amount")
+        assert not Payment.objects.exists()
+
+    def test_amount_outside_the_links_range(self, client, acme) -> None:
+        link = PaymentLinkFactory(
+            merchant=acme,
+            amount=None,
+            amount_type="customer",
+            custom_amount_min=1000,
+            custom_amount_max=5000,
+        )
+        low = checkout(client, link.slug, {"amount": "9.99"})
+        high = checkout(client, link.slug, {"amount": "50.01"})
+        assert error(low) == error(high) == "invalid_amount"
+        assert "10.00 USD" in low.json()["error"]["message"]
+        assert checkout(client, link.slug, {"amount": "50.00"}).status_code == 201
+
+    @pytest.mark.parametrize(
+        ("kwargs", "status", "code"),
+        [
+            ({"is_active": False}, 410, "inactive"),
+            ({"expires_at": timezone.now() - timedelta(seconds=1)}, 410, "expired"),
+        ],
+    )
+    def test_closed_links(self, client, acme, kwargs, status, code) -> None:
+        link = PaymentLinkFactory(merchant=acme, **kwargs)
+        response = checkout(client, link.slug)
+        assert (response.status_code, error(response)) == (status, code)
+
+    def test_sold_out_link(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme, payment_limit=1)
+        PaymentFactory(link=link, status=PaymentStatus.SUCCEEDED)
+        response = checkout(client, link.slug)
+        assert (response.status_code, error(response)) == (409, "sold_out")
+
+    def test_unknown_link(self, client) -> None:
+        response = checkout(client, "does-not-exist")
+        assert (response.status_code, error(response)) == (404, "not_found")
+
+    @pytest.mark.parametrize(
+        ("body", "code"),
+        [
+            ("this is not json", "invalid_json"),
+            ('{"email": ', "invalid_json"),
+            ("[1, 2]", "invalid_request"),
+            ('"a string"', "invalid_request"),
+            ('{"email": 5}', "invalid_request"),
+            ('{"email": "not-an-email"}', "invalid_email"),
+            ('{"price": 1}', "invalid_request"),
+            ('{"email": "' + "a" * 20000 + '@x.test"}', "payload_too_large"),
+        ],
+    )
+    def test_malformed_bodies(self, client, acme, body, code) -> None:
+        link = PaymentLinkFactory(merchant=acme)
+        response = checkout(client, link.slug, body)
+        assert (response.status_code, error(response)) == (400, code)
+        assert not Payment.objects.exists()
+
+    def test_form_encoded_body_is_refused(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme)
+        response = client.post(f"{link_url(link.slug)}/checkout", data={"email": "a@b.test"})
+        assert (response.status_code, error(response)) == (400, "invalid_request")
+
+    def test_idempotency_key_returns_the_same_session(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme)
+        first = checkout(client, link.slug, HTTP_IDEMPOTENCY_KEY="double-click-1")
+        second = checkout(client, link.slug, HTTP_IDEMPOTENCY_KEY="double-click-1")
+        assert (first.status_code, second.status_code) == (201, 200)
+        assert first.json()["session_id"] == second.json()["session_id"]
+        assert Payment.objects.count() == 1
+        other = checkout(client, link.slug, HTTP_IDEMPOTENCY_KEY="another-tab")
+        assert other.json()["session_id"] != first.json()["session_id"]
+
+    def test_reusing_a_key_for_other_details_is_a_conflict(self, client, acme) -> None:
+        link = PaymentLinkFactory(
+            merchant=acme, currency="EUR", amount=None, amount_type="customer"
+        )
+        key = {"HTTP_IDEMPOTENCY_KEY": "tab-7"}
+        first = checkout(client, link.slug, {"amount": "20", "email": "c@example.test"}, **key)
+        same = checkout(client, link.slug, {"amount": "20.00", "email": "C@example.test"}, **key)
+        assert (first.status_code, same.status_code) == (201, 200)
+        other_amount = checkout(
+            client, link.slug, {"amount": "25", "email": "c@example.test"}, **key
+        )
+        other_email = checkout(
+            client, link.slug, {"amount": "20", "email": "d@example.test"}, **key
+        )
+        assert (other_amount.status_code, error(other_amount)) == (409, "idempotency_conflict")
+        assert (other_email.status_code, error(other_email)) == (409, "idempotency_conflict")
+        assert Payment.objects.get().amount == 2000
+
+    def test_get_is_not_allowed(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme)
+        response = client.get(f"{link_url(link.slug)}/checkout")
+        assert (response.status_code, error(response)) == (405, "method_not_allowed")
+
+
+class TestStatus:
+    def test_status_shows_amount_status_and_intent_but_nothing_private(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme, confirmation_message="Thanks! Ships Monday.")
+        payment = PaymentFactory(
+            link=link,
+            status=PaymentStatus.SUCCEEDED,
+            payment_intent_id="pi_123",
+            customer_email="secret@example.test",
+            card_last4="4242",
+        )
+        response = client.get(f"/api/v1/public/checkout/{payment.gateway_session_id}")
+        data = response.json()
+        assert data["status"] == "succeeded" and data["payment_intent_id"] == "pi_123"
+        assert data["amount"]["display"] == "12.50 USD"
+        assert data["after_payment"] == {"type": "message", "message": "Thanks! Ships Monday."}
+        assert "secret@example.test" not in response.content.decode()
+        assert "4242" not in response.content.decode()
+
+    @pytest.mark.parametrize("session_id", ["cs_unknown", "x" * 5000, "pay_123"])
+    def test_unknown_sessions_are_a_404(self, client, session_id) -> None:
+        response = client.get(f"/api/v1/public/checkout/{session_id}")
+        assert (response.status_code, error(response)) == (404, "not_found")
+
+
+class TestRateLimits:
+    def test_checkout_flood_from_one_ip_gets_429_with_retry_after(
+        self, client, acme, settings
+    ) -> None:
+        settings.PAYLINKS_RATE_LIMITS = {"checkout_ip": "3/min"}
+        link = PaymentLinkFactory(merchant=acme)
+        codes = [checkout(client, link.slug).status_code for _ in range(5)]
+        assert codes == [201, 201, 201, 429, 429]
+        limited = checkout(client, link.slug)
+        assert error(limited) == "rate_limited"
+        assert 0 < int(limited["Retry-After"]) <= 60
+        other_ip = checkout(client, link.slug, REMOTE_ADDR="10.9.9.9")
+        assert other_ip.status_code == 201
+
+    def test_per_link_limit_holds_across_ips(self, client, acme, settings) -> None:
+        settings.PAYLINKS_RATE_LIMITS = {"checkout_link": "2/min"}
+        link = PaymentLinkFactory(merchant=acme)
+        other = PaymentLinkFactory(merchant=acme)
+        codes = [
+            checkout(client, link.slug, REMOTE_ADDR=f"10.0.0.{i}").status_code for i in range(4)
+        ]
+        assert codes == [201, 201, 429, 429]
+        assert checkout(client, other.slug).status_code == 201
+
+    def test_reads_are_limited_per_ip(self, client, acme, settings) -> None:
+        settings.PAYLINKS_RATE_LIMITS = {"public_ip": "2/min"}
+        link = PaymentLinkFactory(merchant=acme)
+        codes = [client.get(link_url(link.slug)).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]

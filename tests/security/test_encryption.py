@@ -1,0 +1,90 @@
+"""Customer data at rest: encrypted, strict about keys, and rotatable."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from paylinks.crypto import DecryptionError
+from paylinks.models import Payment
+
+from ..factories import PaymentFactory
+
+pytestmark = pytest.mark.django_db
+
+EMAIL = "ada.lovelace@example.test"
+
+
+def raw(column: str, table: str = "paylinks_payment") -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table}")  # noqa: S608
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_the_database_holds_no_plaintext_customer_data(acme) -> None:
+    PaymentFactory(
+        link__merchant=acme,
+        customer_email=EMAIL,
+        customer_name="Ada Lovelace",
+        customer_phone="+4512345678",
+    )
+    for column in ("customer_email", "customer_name", "customer_phone"):
+        (value,) = raw(column)
+        assert value.startswith("gAAAAA")  # a Fernet token
+        assert "Ada" not in value and "@" not in value and "12345678" not in value
+    assert Payment.objects.get().customer_email == EMAIL
+
+
+def test_a_wrong_key_fails_loudly_instead_of_returning_ciphertext(acme, settings) -> None:
+    PaymentFactory(link__merchant=acme, customer_email=EMAIL)
+    settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode()]
+    with pytest.raises(DecryptionError, match=r"paylinks\.Payment\.customer_email"):
+        Payment.objects.get()
+
+
+def test_a_missing_key_is_refused(acme, settings) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    PaymentFactory(link__merchant=acme, customer_email=EMAIL)
+    settings.FIELD_ENCRYPTION_KEY = []
+    with pytest.raises(ImproperlyConfigured, match="empty"):
+        Payment.objects.get()
+
+
+def test_the_database_check_catches_a_wrong_key_before_any_customer_does(acme, settings) -> None:
+    from django.core.checks import run_checks
+
+    PaymentFactory(link__merchant=acme, customer_email=EMAIL)
+    assert not [e for e in run_checks(databases=["default"]) if e.id == "paylinks.E005"]
+    settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode()]
+    assert [e.id for e in run_checks(databases=["default"]) if e.id.startswith("paylinks")] == [
+        "paylinks.E005"
+    ]
+
+
+def test_rotate_keys_round_trips(acme, settings) -> None:
+    old = settings.FIELD_ENCRYPTION_KEY[0]
+    PaymentFactory.create_batch(3, link__merchant=acme, customer_email=EMAIL, customer_name="Ada")
+    before = raw("customer_email")
+    new = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEY = [new, old]
+    call_command("rotate_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    after = raw("customer_email")
+    assert set(after).isdisjoint(before)
+    # Only the new key is needed from now on, and every value survived.
+    settings.FIELD_ENCRYPTION_KEY = [new]
+    assert {p.customer_email for p in Payment.objects.all()} == {EMAIL}
+    assert {p.customer_name for p in Payment.objects.all()} == {"Ada"}
+    # Running it again is harmless.
+    call_command("rotate_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert {p.customer_email for p in Payment.objects.all()} == {EMAIL}
+
+
+def test_rotate_keys_refuses_data_no_key_can_read(acme, settings) -> None:
+    PaymentFactory(link__merchant=acme, customer_email=EMAIL)
+    settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode()]
+    with pytest.raises(CommandError, match="does not decrypt"):
+        call_command("rotate_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115

@@ -1,0 +1,30 @@
+"""Settings for the test suite: the real settings, with fresh secrets and fast hashing.
+
+Tests never read the developer's ``.env``: everything they need is set here or by the
+test itself, so a run on a fresh clone and on a developer's machine behave the same.
+"""
+
+import os
+import secrets
+
+from cryptography.fernet import Fernet
+
+os.environ["PAYLINKS_SKIP_DOTENV"] = "1"
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("FIELD_ENCRYPTION_KEY", Fernet.generate_key().decode())
+os.environ.setdefault("PAYLINKS_TASK_BACKEND", "database")
+os.environ.setdefault("PAYLINKS_REQUIRE_MFA", "false")
+
+from project.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (whitenoise warns when missing)
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not shared-cache memory: live-server threads, workers and tests then share
+    # it with real locking (busy timeout, WAL) instead of failing with "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-paylinks.sqlite3")}  # noqa: F405

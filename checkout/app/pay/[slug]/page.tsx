@@ -1,0 +1,111 @@
+import type { Metadata } from "next";
+import { cookies, headers } from "next/headers";
+import { notFound } from "next/navigation";
+import { after } from "next/server";
+
+import { AmountText } from "@/components/AmountText";
+import { ClosedLink, closedTitle } from "@/components/ClosedLink";
+import { PayForm } from "@/components/PayForm";
+import { Shell } from "@/components/Shell";
+import { Unavailable } from "@/components/Unavailable";
+import { recordView } from "@/lib/api";
+import { decimalSeparator, formatMinor, minorToMajorString } from "@/lib/money";
+import { loadLink, requestContext } from "@/lib/page";
+import { FORM_HEADER, readFlash, VISITOR_COOKIE, VISITOR_HEADER, isVisitorId } from "@/lib/request";
+
+type Props = { params: Promise<{ slug: string }> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { slug } = await params;
+  const result = await loadLink(slug);
+  if (!result.ok) return { title: result.error.code === "not_found" ? "Payment link not found" : "Checkout unavailable" };
+  const link = result.data;
+  if (link.state !== "active") return { title: closedTitle(link) };
+  return { title: `Pay ${link.merchant.name} – ${link.title}` };
+}
+
+export default async function LinkPage({ params }: Props) {
+  const { slug } = await params;
+  const result = await loadLink(slug);
+  const { locale, nonce, forward } = await requestContext();
+  if (!result.ok) {
+    if (result.error.code === "not_found") notFound();
+    return (
+      <Shell>
+        <Unavailable message={result.error.message} retryHref={`/pay/${encodeURIComponent(slug)}`} />
+      </Shell>
+    );
+  }
+  const link = result.data;
+  if (link.state !== "active") {
+    return (
+      <Shell merchant={link.merchant} nonce={nonce}>
+        <ClosedLink link={link} />
+      </Shell>
+    );
+  }
+
+  const h = await headers();
+  const visitor = (await cookies()).get(VISITOR_COOKIE)?.value ?? h.get(VISITOR_HEADER) ?? undefined;
+  if (isVisitorId(visitor)) {
+    // Counted after the response is sent: a slow or failing count never delays the page.
+    after(() => recordView(link.slug, visitor, forward).then(() => undefined));
+  }
+  const flash = readFlash(h.get(FORM_HEADER), link.slug);
+  const custom = link.amount_type === "customer" ? link.custom_amount : null;
+
+  return (
+    <Shell merchant={link.merchant} nonce={nonce}>
+      <section className="card" aria-labelledby="link-title">
+        <p className="eyebrow">{link.merchant.name}</p>
+        <h1 id="link-title">{link.title}</h1>
+        {link.description ? <p className="description">{link.description}</p> : null}
+        {link.amount ? (
+          <p className="amount">
+            <AmountText
+              minor={link.amount.value}
+              currency={link.currency}
+              locale={locale}
+              decimals={link.currency_decimals}
+              testId="amount"
+            />
+          </p>
+        ) : null}
+        <PayForm
+          slug={link.slug}
+          idempotencyKey={crypto.randomUUID()}
+          locale={locale}
+          decimalSeparator={decimalSeparator(locale)}
+          currency={link.currency}
+          decimals={link.currency_decimals}
+          custom={
+            custom
+              ? {
+                  min: custom.min.value,
+                  max: custom.max.value,
+                  minText: formatMinor(custom.min.value, link.currency, locale, link.currency_decimals),
+                  maxText: formatMinor(custom.max.value, link.currency, locale, link.currency_decimals),
+                  preset: custom.preset ? presetText(custom.preset.value, link.currency, link.currency_decimals, locale) : "",
+                }
+              : null
+          }
+          payLabel={link.amount ? `Pay ${formatMinor(link.amount.value, link.currency, locale, link.currency_decimals)}` : "Pay"}
+          flash={flash}
+        />
+      </section>
+    </Shell>
+  );
+}
+
+/** The preset amount as a person would type it in this locale ("12,50" in de-DE). */
+function presetText(minor: number, currency: string, decimals: number, locale: string): string {
+  try {
+    return new Intl.NumberFormat(locale, {
+      useGrouping: false,
+      minimumFractionDigits: decimals,
+      maximumFractionDigits: decimals,
+    }).format(minorToMajorString(minor, currency) as unknown as number);
+  } catch {
+    return minorToMajorString(minor, currency);
+  }
+}

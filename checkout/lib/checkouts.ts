@@ -1,0 +1,19 @@
+/**
+ * The checkouts this browser started, kept in an httpOnly cookie: the success page shows
+ * the payment id and the merchant's after-payment message only to the browser that paid.
+ * Anyone else holding a success URL sees the amount and the status, nothing more.
+ */
+
+export const CHECKOUTS_COOKIE = "paylinks_checkouts";
+const MAX_KEPT = 10;
+const ID = /^[A-Za-z0-9_-]{1,255}$/;
+
+export function readCheckouts(value: string | undefined): string[] {
+  if (!value) return [];
+  return value.split(".").filter((id) => ID.test(id)).slice(0, MAX_KEPT);
+}
+
+export function addCheckout(value: string | undefined, sessionId: string): string {
+  const kept = readCheckouts(value).filter((id) => id !== sessionId);
+  return [sessionId, ...kept].slice(0, MAX_KEPT).join(".");
+}

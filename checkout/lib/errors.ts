@@ -1,0 +1,68 @@
+/** What the customer is told when the API (or the network) says no. Pure: used on both sides. */
+
+export type Field = "amount" | "email" | null;
+
+export interface CustomerError {
+  code: string;
+  message: string;
+  /** The form field the message belongs to, if any. */
+  field: Field;
+  /** The HTTP status the API answered (0 when it could not be reached). */
+  status: number;
+}
+
+const GENERIC: Record<string, string> = {
+  not_found: "This payment link does not exist.",
+  expired: "This payment link has expired.",
+  inactive: "This payment link is not active.",
+  sold_out: "This payment link is sold out.",
+  invalid_amount: "Check the amount.",
+  invalid_email: "Enter a valid e-mail address.",
+  rate_limited: "Too many attempts from your connection. Please wait a minute and try again.",
+  gateway_unavailable: "The payment provider could not start the checkout. Please try again.",
+  unavailable: "Payments are not available right now. Please try again in a moment.",
+  idempotency_conflict: "This checkout was already started. Reload the page to start a new one.",
+};
+
+const FIELDS: Record<string, Field> = { invalid_amount: "amount", invalid_email: "email" };
+
+/** Codes whose server message is written for customers and worth showing as is. */
+const SHOW_SERVER_MESSAGE = new Set([
+  "invalid_amount",
+  "invalid_email",
+  "inactive",
+  "sold_out",
+  "gateway_unavailable",
+  "expired",
+]);
+
+/**
+ * Turn an API response (status + parsed JSON body, or null when the body was not JSON)
+ * into a message for the customer. Unknown codes and non-JSON answers (a proxy's HTML
+ * error page, a 500) become a generic "not available" message, never raw text.
+ */
+export function toCustomerError(status: number, body: unknown): CustomerError {
+  const error =
+    body && typeof body === "object" && "error" in body && body.error && typeof body.error === "object"
+      ? (body.error as { code?: unknown; message?: unknown })
+      : null;
+  let code = typeof error?.code === "string" ? error.code : "";
+  const serverMessage = typeof error?.message === "string" ? error.message.slice(0, 500) : "";
+  if (status === 429) code = "rate_limited";
+  if (!code || (!GENERIC[code] && !["invalid_request", "invalid_json", "payload_too_large"].includes(code))) {
+    code = status === 404 ? "not_found" : "unavailable";
+  }
+  if (["invalid_request", "invalid_json", "payload_too_large"].includes(code)) {
+    return { code, message: "Something in the form was not accepted. Check it and try again.", field: null, status };
+  }
+  const message = SHOW_SERVER_MESSAGE.has(code) && serverMessage ? serverMessage : (GENERIC[code] as string);
+  return { code, message, field: FIELDS[code] ?? null, status };
+}
+
+/** The link states that close the page, and the HTTP status their page answers with. */
+export const CLOSED_STATUS: Record<string, number> = {
+  not_found: 404,
+  expired: 410,
+  inactive: 410,
+  sold_out: 409,
+};

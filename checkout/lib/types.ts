@@ -1,0 +1,67 @@
+/** The public API's shapes (paylinks/api/public.py). */
+
+export interface Money {
+  value: number;
+  display: string;
+}
+
+export interface Merchant {
+  name: string;
+  brand_color: string;
+  logo_url: string | null;
+  support_email: string | null;
+}
+
+export type LinkState = "active" | "expired" | "inactive" | "sold_out";
+
+export interface PublicLink {
+  slug: string;
+  state: LinkState;
+  title: string;
+  description: string;
+  merchant: Merchant;
+  currency: string;
+  currency_decimals: number;
+  amount_type: "fixed" | "customer";
+  amount: Money | null;
+  custom_amount: { min: Money; max: Money; preset: Money | null } | null;
+  collect: { email: boolean; name: boolean; phone: boolean; billing_address: boolean };
+  expires_at: string | null;
+  inactive_message: string | null;
+}
+
+export interface CheckoutCreated {
+  checkout_url: string;
+  session_id: string;
+  payment_id: string;
+  amount: Money;
+  currency: string;
+  expires_at: string | null;
+}
+
+export type PaymentStatus =
+  | "pending"
+  | "succeeded"
+  | "failed"
+  | "expired"
+  | "canceled"
+  | "partially_refunded"
+  | "refunded";
+
+export interface CheckoutStatus {
+  session_id: string;
+  status: PaymentStatus;
+  processing: boolean;
+  amount: Money;
+  currency: string;
+  payment_intent_id: string | null;
+  link: { slug: string; title: string };
+  merchant: Merchant;
+  after_payment: { type: "message"; message: string | null } | { type: "redirect"; url: string };
+  failure: { code: string; message: string } | null;
+  retry_url: string;
+}
+
+export interface ApiErrorBody {
+  error: { code: string; message: string };
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+
+import { type AmountRules, checkAmount, splitNumber } from "@/lib/amount";
+
+const eur: AmountRules = { currency: "EUR", decimals: 2, min: 500, max: 50000, locale: "en-IE", decimalSeparator: "." };
+const eurDe: AmountRules = { ...eur, locale: "de-DE", decimalSeparator: "," };
+const jpy: AmountRules = { currency: "JPY", decimals: 0, min: 50, max: 1000000, locale: "ja-JP", decimalSeparator: "." };
+const kwd: AmountRules = { currency: "KWD", decimals: 3, min: 200, max: 100000, locale: "en-US", decimalSeparator: "." };
+const isk: AmountRules = { currency: "ISK", decimals: 0, min: 7000, max: 10000000, locale: "en-US", decimalSeparator: "." };
+
+describe("checkAmount", () => {
+  it.each([
+    ["12.50", 1250, "12.5"],
+    ["12.5", 1250, "12.5"],
+    ["12", 1200, "12"],
+    [" 12.00 ", 1200, "12"],
+    ["500", 50000, "500"],
+    ["5", 500, "5"],
+    ["012.50", 1250, "12.5"],
+  ])("accepts %j in EUR", (typed, minor, major) => {
+    expect(checkAmount(typed, eur)).toEqual({ ok: true, minor, major });
+  });
+
+  it("reads the customer's own notation", () => {
+    expect(checkAmount("12,50", eurDe)).toMatchObject({ ok: true, minor: 1250 });
+    expect(checkAmount("1.234,50", { ...eurDe, max: 9999999 })).toMatchObject({ ok: true, minor: 123450 });
+    expect(checkAmount("1,234.50", { ...eur, max: 9999999 })).toMatchObject({ ok: true, minor: 123450 });
+    expect(checkAmount("12,50", eur)).toMatchObject({ ok: true, minor: 1250 }); // a lone comma + 2 digits
+    expect(checkAmount("1,500", { ...eur, max: 9999999 })).toMatchObject({ ok: true, minor: 150000 });
+  });
+
+  it.each([
+    ["", "Enter the amount you want to pay."],
+    ["1e9", "plain number"],
+    ["-5", "plain number"],
+    ["+5", "plain number"],
+    ["12.345", "at most 2 decimal places"],
+    ["12.", "plain number"],
+    [".", "plain number"],
+    ["1,2,3", "plain number"],
+    ["NaN", "plain number"],
+    ["Infinity", "plain number"],
+    ["0x10", "plain number"],
+    ["12 abc", "plain number"],
+    ["4", "The least you can pay here is €5.00."],
+    ["4.99", "The least you can pay here is €5.00."],
+    ["500.01", "The most you can pay here is €500.00."],
+    ["99999999999999999999", "The most you can pay here"],
+    ["9".repeat(40), "plain number"],
+  ])("rejects %j in EUR", (typed, message) => {
+    const result = checkAmount(typed, eur);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.message).toContain(message);
+  });
+
+  it("keeps zero-decimal currencies whole", () => {
+    expect(checkAmount("1500", jpy)).toEqual({ ok: true, minor: 1500, major: "1500" });
+    const result = checkAmount("1500.5", jpy);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.message).toMatch(/no fractional part/);
+  });
+
+  it("keeps three-decimal currencies on Stripe's step of 10", () => {
+    expect(checkAmount("1.230", kwd)).toMatchObject({ ok: true, minor: 1230 });
+    const result = checkAmount("1.235", kwd);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.message).toMatch(/multiple of/);
+  });
+
+  it("converts whole krónur to ISK's two-decimal minor units", () => {
+    expect(checkAmount("70", isk)).toEqual({ ok: true, minor: 7000, major: "70" });
+    expect(checkAmount("70.5", isk).ok).toBe(false);
+  });
+});
+
+describe("splitNumber", () => {
+  it("splits digits and separators", () => {
+    expect(splitNumber("1 234,5", ",")).toEqual({ whole: "1234", fraction: "5" });
+    expect(splitNumber("1'234.50")).toEqual({ whole: "1234", fraction: "50" });
+    expect(splitNumber("12..5")).toBeNull();
+  });
+});

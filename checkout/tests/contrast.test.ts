@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+
+import { brandColor, contrastRatio, DEFAULT_BRAND, luminance, normalizeHex, textOn } from "@/lib/contrast";
+
+describe("contrast", () => {
+  it("computes WCAG luminance and ratios", () => {
+    expect(luminance("#000000")).toBe(0);
+    expect(luminance("#ffffff")).toBe(1);
+    expect(contrastRatio("#000", "#fff")).toBeCloseTo(21, 5);
+    expect(contrastRatio("#767676", "#ffffff")).toBeCloseTo(4.54, 2);
+  });
+
+  it.each([
+    ["#F5C518", "#000000"], // yellow: dark text
+    ["#4F46E5", "#ffffff"], // indigo: light text
+    ["#0B3D2E", "#ffffff"],
+    ["#ffffff", "#000000"],
+    ["#000000", "#ffffff"],
+    ["#777777", "#000000"],
+  ])("text on %s is %s", (background, expected) => {
+    expect(textOn(background)).toBe(expected);
+  });
+
+  it("always keeps AA contrast (4.5:1) for the chosen text", () => {
+    for (let n = 0; n < 4096; n += 7) {
+      const hex = `#${n.toString(16).padStart(3, "0")}`;
+      expect(contrastRatio(hex, textOn(hex))).toBeGreaterThanOrEqual(4.5);
+    }
+  });
+
+  it("accepts only hex colours", () => {
+    expect(normalizeHex("#ABC")).toBe("#aabbcc");
+    expect(normalizeHex("abcdef")).toBe("#abcdef");
+    expect(normalizeHex("red")).toBeNull();
+    expect(normalizeHex("#abcd}")).toBeNull();
+    expect(brandColor("};body{display:none")).toBe(DEFAULT_BRAND);
+    expect(brandColor(null)).toBe(DEFAULT_BRAND);
+  });
+});

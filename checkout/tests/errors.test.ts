@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+
+import { CLOSED_STATUS, toCustomerError } from "@/lib/errors";
+
+const body = (code: string, message: string) => ({ error: { code, message } });
+
+describe("toCustomerError", () => {
+  it("keeps the server's message for amount errors, on the amount field", () => {
+    const error = toCustomerError(400, body("invalid_amount", "Choose an amount between 5.00 EUR and 500.00 EUR."));
+    expect(error).toEqual({
+      code: "invalid_amount",
+      message: "Choose an amount between 5.00 EUR and 500.00 EUR.",
+      field: "amount",
+      status: 400,
+    });
+  });
+
+  it("puts e-mail errors on the e-mail field", () => {
+    expect(toCustomerError(400, body("invalid_email", "Enter a valid e-mail address.")).field).toBe("email");
+  });
+
+  it("shows the merchant's inactive message", () => {
+    const error = toCustomerError(410, body("inactive", "Registration is closed."));
+    expect([error.code, error.message, error.field]).toEqual(["inactive", "Registration is closed.", null]);
+  });
+
+  it("explains rate limits whatever the body says", () => {
+    expect(toCustomerError(429, null).code).toBe("rate_limited");
+    expect(toCustomerError(429, body("throttled", "Request was throttled.")).message).toMatch(/wait a minute/);
+  });
+
+  it("never passes through unknown or technical messages", () => {
+    expect(toCustomerError(500, "<html>Traceback…</html>")).toMatchObject({ code: "unavailable", field: null });
+    expect(toCustomerError(0, null).code).toBe("unavailable");
+    expect(toCustomerError(418, body("teapot", "SELECT * FROM …")).message).not.toMatch(/SELECT/);
+    expect(toCustomerError(400, body("invalid_request", "Unknown field(s): x.")).message).toMatch(/not accepted/);
+    expect(toCustomerError(404, { detail: "x" }).code).toBe("not_found");
+  });
+
+  it("maps gateway trouble to a retryable message", () => {
+    const error = toCustomerError(503, body("gateway_unavailable", "The payment provider could not start the checkout. Please try again."));
+    expect(error.code).toBe("gateway_unavailable");
+    expect(error.message).toMatch(/try again/);
+  });
+
+  it("answers closed links with their HTTP statuses", () => {
+    expect(CLOSED_STATUS).toEqual({ not_found: 404, expired: 410, inactive: 410, sold_out: 409 });
+  });
+});

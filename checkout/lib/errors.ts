@@ -21,6 +21,7 @@ const GENERIC: Record<string, string> = {
   rate_limited: "Too many attempts from your connection. Please wait a minute and try again.",
   gateway_unavailable: "The payment provider could not start the checkout. Please try again.",
   unavailable: "Payments are not available right now. Please try again in a moment.",
+  link_closing: "This payment link closes too soon to start a payment. Please ask the merchant for a new link.",
   idempotency_conflict: "This checkout was already started. Reload the page to start a new one.",
 };
 
@@ -33,6 +34,7 @@ const SHOW_SERVER_MESSAGE = new Set([
   "inactive",
   "sold_out",
   "gateway_unavailable",
+  "link_closing",
   "expired",
 ]);
 

@@ -43,6 +43,14 @@ describe("toCustomerError", () => {
     expect(error.message).toMatch(/try again/);
   });
 
+  it("says a link that closes too soon needs a new link, not a retry", () => {
+    const error = toCustomerError(409, body("link_closing", "This payment link closes in a few minutes, too soon to start a payment. Please ask the merchant for a new link."));
+    expect(error.code).toBe("link_closing");
+    expect(error.message).toMatch(/new link/);
+    expect(error.message).not.toMatch(/try again/);
+    expect(toCustomerError(409, body("link_closing", "")).message).toMatch(/new link/);
+  });
+
   it("answers closed links with their HTTP statuses", () => {
     expect(CLOSED_STATUS).toEqual({ not_found: 404, expired: 410, inactive: 410, sold_out: 409 });
   });

@@ -16,7 +16,8 @@ from rest_framework.throttling import SimpleRateThrottle
 
 class _Throttle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
-        return settings.PAYLINKS_RATE_LIMITS.get(self.scope)
+        # An empty value turns the limit off (PAYLINKS_RATE_*=""): DRF wants None for that.
+        return settings.PAYLINKS_RATE_LIMITS.get(self.scope) or None
 
     def allow_request(self, request: Request, view: Any) -> bool:
         self.rate = self.get_rate()

@@ -250,6 +250,13 @@ def _open_session(payment: Payment) -> CheckoutStarted:
         session = gateway.create_checkout_session(request)
     except GatewayError as exc:
         checkout_abandon(payment, exc)
+        if exc.code == "expires_at_too_soon":  # the link closes before the gateway allows
+            raise CheckoutError(
+                "link_closing",
+                "This payment link closes in a few minutes, too soon to start a payment. "
+                "Please ask the merchant for a new link.",
+                409,
+            ) from exc
         raise CheckoutError(
             "gateway_unavailable",
             "The payment provider could not start the checkout. Please try again.",

@@ -124,6 +124,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "project.middleware.ContentSecurityPolicyMiddleware",
+    # Before anything that queries: PostgreSQL text cannot hold a NUL byte.
+    "project.middleware.RejectNullBytesMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # The admin's and Wagtail's own login/password views lead to allauth's, GET or POST.
     "paylinks.middleware.SignInThroughAllauthMiddleware",

@@ -303,3 +303,10 @@ class TestRateLimits:
         link = PaymentLinkFactory(merchant=acme)
         codes = [client.get(link_url(link.slug)).status_code for _ in range(3)]
         assert codes == [200, 200, 429]
+
+    def test_an_empty_rate_turns_the_limit_off(self, client, acme, settings) -> None:
+        # PAYLINKS_RATE_CHECKOUT_IP="" in the environment is documented to mean "no limit".
+        settings.PAYLINKS_RATE_LIMITS = {"public_ip": "", "checkout_ip": "", "checkout_link": ""}
+        link = PaymentLinkFactory(merchant=acme)
+        assert [checkout(client, link.slug).status_code for _ in range(25)] == [201] * 25
+        assert client.get(link_url(link.slug)).status_code == 200

@@ -1,0 +1,172 @@
+"""The whole pipeline with ``PAYLINKS_GATEWAY=stripe``, against the stand-in Stripe server.
+
+The public API creates the Checkout Session through the real ``stripe`` SDK; the fake
+moves it along as a customer and the banks would; its signed events are POSTed over HTTP
+to the live server's ``/webhooks/stripe/``; the worker re-retrieves the session from
+"Stripe" and applies the transition. The same code path a real Stripe account uses.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import requests
+from django.utils import timezone
+
+from paylinks.models import Payment, PaymentStatus, WebhookEvent
+from paylinks.services import refunds as refund_services
+
+from ..factories import MerchantFactory, PaymentLinkFactory
+from ..payments.helpers import drain, start_checkout
+from .fake_stripe import FakeStripe
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def stripe_site(live_server, settings, gateway):  # type: ignore[no-untyped-def]
+    settings.SITE_URL = live_server.url
+    settings.PUBLIC_CHECKOUT_URL = "https://pay.example.test"
+    settings.PAYLINKS_RATE_LIMITS = {}
+    return live_server.url
+
+
+@pytest.fixture
+def acme(db):  # type: ignore[no-untyped-def]
+    return MerchantFactory(name="Acme Books", slug="acme")
+
+
+def post_event(site: str, fake: FakeStripe, event: dict[str, Any]) -> dict[str, Any]:
+    """POST ``event`` as Stripe would: the raw body, signed with the webhook secret."""
+    body, header = fake.signed(event)
+    response = requests.post(
+        f"{site}/webhooks/stripe/",
+        data=body,
+        headers={"Content-Type": "application/json", "Stripe-Signature": header},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return event
+
+
+def deliver(site: str, fake: FakeStripe, event_type: str, object_id: str) -> dict[str, Any]:
+    """The event Stripe would send about the object's current state."""
+    return post_event(site, fake, fake.event_for(event_type, object_id))
+
+
+def test_a_card_payment_and_a_partial_refund_through_stripe(
+    stripe_site, fake_stripe: FakeStripe, acme
+) -> None:
+    link = PaymentLinkFactory(merchant=acme, amount=4200, currency="EUR", title="Atlas")
+    started = start_checkout(stripe_site, link.slug, email="jenny@example.com")
+    assert started.checkout_url.startswith("https://checkout.stripe.com/")
+    assert started.session_id in fake_stripe.sessions
+    sent = fake_stripe.calls("post", "/v1/checkout/sessions")[-1].typed
+    payment = Payment.objects.get(public_id=started.payment_id)
+    assert sent["client_reference_id"] == payment.public_id
+    assert sent["line_items"][0]["price_data"]["unit_amount"] == 4200
+
+    fake_stripe.complete_with_card(started.session_id, brand="mastercard", last4="4444")
+    event = deliver(stripe_site, fake_stripe, "checkout.session.completed", started.session_id)
+    assert WebhookEvent.objects.filter(event_id=event["id"]).exists()
+    drain()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert payment.payment_intent_id == fake_stripe.sessions[started.session_id]["payment_intent"]
+    assert (payment.card_brand, payment.card_last4) == ("mastercard", "4444")
+    status = requests.get(
+        f"{stripe_site}/api/v1/public/checkout/{started.session_id}", timeout=10
+    ).json()
+    assert (status["status"], status["payment_intent_id"]) == (
+        "succeeded",
+        payment.payment_intent_id,
+    )
+
+    # The same event again, and an older one late: nothing moves twice or backwards.
+    deliver(stripe_site, fake_stripe, "checkout.session.completed", started.session_id)
+    drain()
+    assert payment.events.filter(to_status="succeeded").count() == 1
+
+    refund = refund_services.refund_create(
+        payment=payment, actor=None, amount=1200, reason="requested_by_customer"
+    )
+    assert refund.gateway_refund_id.startswith("re_")
+    assert fake_stripe.refunds[refund.gateway_refund_id]["amount"] == 1200
+    charge_id = fake_stripe.intents[payment.payment_intent_id]["latest_charge"]
+    deliver(stripe_site, fake_stripe, "charge.refunded", charge_id)
+    drain()
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_refunded) == (PaymentStatus.PARTIALLY_REFUNDED, 1200)
+
+
+def test_a_sepa_debit_waits_for_the_bank_then_settles(
+    stripe_site, fake_stripe: FakeStripe, acme
+) -> None:
+    link = PaymentLinkFactory(merchant=acme, amount=990, currency="EUR")
+    started = start_checkout(stripe_site, link.slug)
+    payment = Payment.objects.get(public_id=started.payment_id)
+
+    fake_stripe.complete_with_sepa(started.session_id)
+    deliver(stripe_site, fake_stripe, "checkout.session.completed", started.session_id)
+    drain()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING  # unpaid: the bank has not said yet
+    assert payment.session_completed_at is not None  # the page shows "processing"
+    assert payment.payment_method_type == "sepa_debit"
+
+    fake_stripe.settle(started.session_id)
+    deliver(
+        stripe_site, fake_stripe, "checkout.session.async_payment_succeeded", started.session_id
+    )
+    drain()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
+
+
+def test_out_of_order_events_end_in_the_right_state(
+    stripe_site, fake_stripe: FakeStripe, acme
+) -> None:
+    """Stripe delivers async_payment_succeeded before completed, and expired after it."""
+    link = PaymentLinkFactory(merchant=acme, amount=990, currency="EUR")
+    started = start_checkout(stripe_site, link.slug)
+    payment = Payment.objects.get(public_id=started.payment_id)
+    fake_stripe.complete_with_sepa(started.session_id)
+    completed = fake_stripe.event_for("checkout.session.completed", started.session_id)
+    fake_stripe.settle(started.session_id)
+
+    deliver(
+        stripe_site, fake_stripe, "checkout.session.async_payment_succeeded", started.session_id
+    )
+    post_event(stripe_site, fake_stripe, completed)  # the older event, arriving late
+    deliver(stripe_site, fake_stripe, "checkout.session.expired", started.session_id)
+    drain()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert payment.events.filter(to_status="succeeded").count() == 1
+
+
+def test_a_declined_card_leaves_the_session_open_and_a_link_expiring_soon_is_refused(
+    stripe_site, fake_stripe: FakeStripe, acme
+) -> None:
+    link = PaymentLinkFactory(merchant=acme, amount=1500, currency="USD")
+    started = start_checkout(stripe_site, link.slug)
+    fake_stripe.decline(started.session_id)
+    status = requests.get(
+        f"{stripe_site}/api/v1/public/checkout/{started.session_id}", timeout=10
+    ).json()
+    assert (status["status"], status["processing"]) == ("pending", False)
+
+    closing = PaymentLinkFactory(
+        merchant=acme, amount=1500, currency="USD", expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    response = requests.post(
+        f"{stripe_site}/api/v1/public/links/{closing.slug}/checkout", json={}, timeout=10
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "link_closing"
+    assert "closes in a few minutes" in response.json()["error"]["message"]
+    refused = Payment.objects.get(link=closing)
+    assert refused.status == PaymentStatus.FAILED  # its place on the link is free again
+    assert not fake_stripe.calls("post", "/v1/checkout/sessions")[1:]  # no second session

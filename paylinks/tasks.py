@@ -1,8 +1,13 @@
 """Background tasks (Django's task framework) and the helper that enqueues them safely.
 
-Tasks are enqueued only after the surrounding transaction commits, so a worker never
-looks for a row that is not there yet. Anything that fails to enqueue is still recorded
-in a durable table (the webhook inbox, the sandbox outbox), and the sweeper picks it up.
+A task exists exactly when the transaction that asked for it commits:
+
+- with the database backend (the default, django-tasks-db) the task row is written in the
+  caller's own transaction, so it commits or rolls back together with the rows it is about
+  (an inbox event and its processing task are one commit: one WAL flush, not two);
+- backends outside the database (RQ on Redis) are sent after the commit, so a worker never
+  looks for a row that is not there yet. If sending fails, the work is still recorded in a
+  durable table (the webhook inbox, the sandbox outbox) and the sweeper picks it up.
 """
 
 from __future__ import annotations
@@ -13,25 +18,35 @@ from typing import Any
 
 from django.db import transaction
 from django.tasks import Task, task
+from django_tasks_db.backend import DatabaseBackend
 
 logger = logging.getLogger(__name__)
 
 
-def enqueue_after_commit(
+def enqueue_with_transaction(
     task_: Task[Any, Any], *args: Any, run_after: datetime | None = None
 ) -> None:
-    def enqueue() -> None:
+    backend = task_.get_backend()
+    if isinstance(backend, DatabaseBackend) and transaction.get_connection().in_atomic_block:
+        _send(task_, args, run_after)  # an error here rolls the caller's transaction back
+        return
+
+    def send_after_commit() -> None:
         try:
-            if run_after is None:
-                task_.enqueue(*args)
-            elif task_.get_backend().supports_defer:
-                task_.using(run_after=run_after).enqueue(*args)
-            # A backend that cannot defer (the in-process one) leaves deferred work to the
-            # sweeper, which finds it through the durable tables.
+            _send(task_, args, run_after)
         except Exception:
             logger.exception("Could not enqueue %s%r; the sweeper will retry it", task_.name, args)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(send_after_commit)
+
+
+def _send(task_: Task[Any, Any], args: tuple[Any, ...], run_after: datetime | None) -> None:
+    if run_after is None:
+        task_.enqueue(*args)
+    elif task_.get_backend().supports_defer:
+        task_.using(run_after=run_after).enqueue(*args)
+    # A backend that cannot defer (the in-process one) leaves deferred work to the
+    # sweeper, which finds it through the durable tables.
 
 
 @task()

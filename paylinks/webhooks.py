@@ -80,9 +80,9 @@ def store_event(gateway_name: str, event: WebhookEvent) -> tuple[InboxEvent, boo
 
 
 def _schedule(inbox_id: int) -> None:
-    from paylinks.tasks import enqueue_after_commit, process_webhook_event
+    from paylinks.tasks import enqueue_with_transaction, process_webhook_event
 
-    enqueue_after_commit(process_webhook_event, inbox_id)
+    enqueue_with_transaction(process_webhook_event, inbox_id)
 
 
 # --- processing -------------------------------------------------------------------------

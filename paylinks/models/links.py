@@ -16,7 +16,11 @@ from paylinks import money
 from .merchants import Merchant
 
 SLUG_BYTES = 18  # 144 bits from the OS CSPRNG -> 24 URL-safe characters
-METADATA_MAX_KEYS = 50
+# Stripe allows 50 metadata keys; Paylinks adds its own three (paylinks_payment, _link,
+# _merchant: see CheckoutRequest.reference_metadata), so a link may carry 47, and none of
+# them may start with the reserved prefix.
+METADATA_RESERVED_PREFIX = "paylinks_"
+METADATA_MAX_KEYS = 50 - 3
 METADATA_KEY_MAX = 40
 METADATA_VALUE_MAX = 500
 
@@ -230,6 +234,11 @@ class PaymentLink(models.Model):
             add("metadata", f"Metadata can have at most {METADATA_MAX_KEYS} keys.")
         if any(not k or len(k) > METADATA_KEY_MAX or "[" in k for k in data):
             add("metadata", f"Metadata keys are 1–{METADATA_KEY_MAX} characters, without '['.")
+        if any(str(k).startswith(METADATA_RESERVED_PREFIX) for k in data):
+            add(
+                "metadata",
+                f"Metadata keys starting with '{METADATA_RESERVED_PREFIX}' are Paylinks' own.",
+            )
         if any(not isinstance(v, str) or len(v) > METADATA_VALUE_MAX for v in data.values()):
             add("metadata", f"Metadata values are text of at most {METADATA_VALUE_MAX} characters.")
 

@@ -43,12 +43,39 @@ def links_visible_to(user: Any) -> QuerySet[PaymentLink]:
 def link_state(link: PaymentLink, now: datetime | None = None) -> LinkState:
     completed = getattr(link, "completed_count", None)
     if completed is None:
-        completed = link.payments.filter(status__in=COMPLETED_STATUSES).count()
+        # Only a limited link can sell out: an unlimited one never needs the count.
+        completed = (
+            link.payments.filter(status__in=COMPLETED_STATUSES).count()
+            if link.payment_limit is not None
+            else 0
+        )
     return link.state_at(now or timezone.now(), completed)
 
 
 def link_get_public(slug: str) -> PaymentLink | None:
-    """The link a customer opens by slug, with its merchant, or None."""
+    """The link a customer opens by slug, with its merchant, or None.
+
+    One indexed lookup; ``link_state`` counts completed payments only for limited links.
+    This is the hottest read in Paylinks (every page view), measured in docs/scaling.md.
+    """
     if not slug or len(slug) > 64:
         return None
-    return with_state(PaymentLink.objects.select_related("merchant")).filter(slug=slug).first()
+    found = (
+        PaymentLink.objects.select_related("merchant")
+        .only(*PUBLIC_LINK_FIELDS)
+        .filter(slug=slug)
+        .order_by()  # the slug is unique: no ORDER BY, nothing to sort
+    )[:1]
+    return next(iter(found), None)
+
+
+#: What a customer's view of a link reads (``paylinks.api.public.link_data``): half the
+#: columns of a link and its merchant, so the query is quicker to build and to read.
+PUBLIC_LINK_FIELDS = (
+    "slug", "title", "description", "currency", "amount_type", "amount",
+    "custom_amount_min", "custom_amount_max", "custom_amount_preset", "expires_at",
+    "payment_limit", "is_active", "inactive_message", "collect_name", "collect_phone",
+    "collect_billing_address",
+    "merchant__name", "merchant__brand_color", "merchant__logo", "merchant__support_email",
+    "merchant__inactive_message",
+)  # fmt: skip

@@ -35,6 +35,7 @@ from paylinks.models import (
     PaymentStatus,
 )
 from paylinks.models.payments import COMPLETED_STATUSES, TRANSITIONS
+from paylinks.selectors.links import link_state
 
 logger = logging.getLogger(__name__)
 
@@ -102,15 +103,22 @@ def checkout_start(
 @transaction.atomic
 def _reserve(*, slug: str, amount: Any, email: str, idempotency_key: str) -> tuple[Payment, bool]:
     link = (
-        PaymentLink.objects.select_for_update(of=("self",))
-        .select_related("merchant")
-        .filter(slug=slug)
-        .first()
+        PaymentLink.objects.select_related("merchant").filter(slug=slug).first()
         if slug and len(slug) <= 64
         else None
     )
     if link is None:
         raise CheckoutError("not_found", "This payment link does not exist.", 404)
+    if link.payment_limit is not None:
+        # A limited link's places are counted and taken under its row lock, so concurrent
+        # checkouts queue here and the count below is never stale. Unlimited links have
+        # nothing to count, and their checkouts do not wait for each other. (The lock is
+        # taken on a fresh read: the limit may have changed since the read above.)
+        link = (
+            PaymentLink.objects.select_for_update(of=("self",))
+            .select_related("merchant")
+            .get(pk=link.pk)
+        )
     if idempotency_key:
         existing = Payment.objects.filter(link=link, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -118,8 +126,7 @@ def _reserve(*, slug: str, amount: Any, email: str, idempotency_key: str) -> tup
             return existing, False
 
     now = timezone.now()
-    completed = link.payments.filter(status__in=COMPLETED_STATUSES).count()
-    state = link.state_at(now, completed)
+    state = link_state(link, now)
     if state == LinkState.INACTIVE:
         raise CheckoutError("inactive", link.effective_inactive_message, 410)
     if state == LinkState.EXPIRED:
@@ -337,9 +344,9 @@ def payment_sync(
         locked.last_synced_at = timezone.now()
         locked.save()
         if over_limit:
-            from paylinks.tasks import enqueue_after_commit, refund_over_limit_payment
+            from paylinks.tasks import enqueue_with_transaction, refund_over_limit_payment
 
-            enqueue_after_commit(refund_over_limit_payment, locked.pk)
+            enqueue_with_transaction(refund_over_limit_payment, locked.pk)
     return locked
 
 

@@ -95,6 +95,23 @@ def test_create_sends_the_server_side_amount_and_links_back_to_the_payment(
     assert session.payment_intent_id == "" and session.payment_method is None
 
 
+def test_a_link_with_its_whole_metadata_budget_fits_stripes_limits(
+    gateway: StripeGateway, fake_stripe: FakeStripe, make_request: MakeRequest
+) -> None:
+    """A link may carry as much metadata as the model allows; with Paylinks' own keys
+    added, Stripe (the fake enforces its 50 keys / 40 / 500 characters) still accepts it."""
+    from paylinks.models.links import METADATA_KEY_MAX, METADATA_MAX_KEYS, METADATA_VALUE_MAX
+
+    metadata = {
+        f"{n:02d}".ljust(METADATA_KEY_MAX, "k"): "v" * METADATA_VALUE_MAX
+        for n in range(METADATA_MAX_KEYS)
+    }
+    session = gateway.create_checkout_session(make_request(metadata=metadata))
+    params = _created(fake_stripe)
+    assert len(params["metadata"]) == 50 and session.metadata == params["metadata"]
+    assert len(params["payment_intent_data"]["metadata"]) == 50
+
+
 def test_create_sends_the_headers_stripe_expects(
     gateway: StripeGateway, fake_stripe: FakeStripe, make_request: MakeRequest
 ) -> None:

@@ -80,7 +80,8 @@ class TestCreate:
             ),
             ({"payment_limit": 0}, "payment_limit", ""),
             ({"metadata": {"k": 5}}, "metadata", "text"),
-            ({"metadata": {f"k{i}": "v" for i in range(51)}}, "metadata", "at most 50"),
+            ({"metadata": {f"k{i}": "v" for i in range(48)}}, "metadata", "at most 47"),
+            ({"metadata": {"paylinks_payment": "x"}}, "metadata", "Paylinks' own"),
         ],
     )
     def test_bad_input_is_a_field_error(self, acme, alice, kwargs, field, words) -> None:

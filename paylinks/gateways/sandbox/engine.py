@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from paylinks.gateways.base import CheckoutRequest, GatewayError
@@ -52,34 +52,43 @@ class Attempt:
 
 
 # --- sessions ---------------------------------------------------------------------------
-@transaction.atomic
-def create_session(request: CheckoutRequest) -> SandboxSession:
-    existing = SandboxSession.objects.filter(idempotency_key=request.idempotency_key).first()
-    if existing is not None:
-        if (existing.amount_total, existing.currency) != (request.amount, request.currency):
-            raise GatewayError(
-                "Keys for idempotent requests can only be used with the same parameters.",
-                permanent=True,
-                code="idempotency_error",
-            )
-        return existing
-    return SandboxSession.objects.create(
-        amount_total=request.amount,
-        currency=request.currency,
-        title=request.title,
-        description=request.description,
-        merchant_name=request.merchant_name,
-        client_reference_id=request.payment_public_id,
-        metadata=request.reference_metadata,
-        customer_email=request.customer_email,
-        collect_name=request.collect_name,
-        collect_phone=request.collect_phone,
-        collect_billing_address=request.collect_billing_address,
-        success_url=request.success_url.replace("{CHECKOUT_SESSION_ID}", "__SESSION__"),
-        cancel_url=request.cancel_url,
-        expires_at=request.expires_at,
-        idempotency_key=request.idempotency_key,
-    )
+def create_session(request: CheckoutRequest) -> tuple[SandboxSession, bool]:
+    """Open a session; a retried request with the same idempotency key gets the first one.
+    Returns the session and whether it was created now.
+
+    One INSERT in autocommit (the common case: a new key), and only when the unique key
+    refuses it, a read of the session that won. No transaction is needed: the unique
+    constraint is what makes two racing creates end with one session."""
+    try:
+        created = SandboxSession.objects.create(
+            amount_total=request.amount,
+            currency=request.currency,
+            title=request.title,
+            description=request.description,
+            merchant_name=request.merchant_name,
+            client_reference_id=request.payment_public_id,
+            metadata=request.reference_metadata,
+            customer_email=request.customer_email,
+            collect_name=request.collect_name,
+            collect_phone=request.collect_phone,
+            collect_billing_address=request.collect_billing_address,
+            success_url=request.success_url.replace("{CHECKOUT_SESSION_ID}", "__SESSION__"),
+            cancel_url=request.cancel_url,
+            expires_at=request.expires_at,
+            idempotency_key=request.idempotency_key,
+        )
+        return created, True
+    except IntegrityError:
+        existing = SandboxSession.objects.filter(idempotency_key=request.idempotency_key).first()
+        if existing is None:  # not the key after all: a real error
+            raise
+    if (existing.amount_total, existing.currency) != (request.amount, request.currency):
+        raise GatewayError(
+            "Keys for idempotent requests can only be used with the same parameters.",
+            permanent=True,
+            code="idempotency_error",
+        )
+    return existing, False
 
 
 def success_url(session: SandboxSession) -> str:

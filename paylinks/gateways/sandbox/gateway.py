@@ -30,7 +30,9 @@ class SandboxGateway(Gateway):
     test_mode = True
 
     def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSession:
-        return self._view(engine.create_session(request))
+        session, created = engine.create_session(request)
+        # A session opened just now has no payment intent yet: no need to look for one.
+        return self._view(session, look_for_intent=not created)
 
     def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
         session = SandboxSession.objects.filter(pk=session_id).first()
@@ -64,8 +66,12 @@ class SandboxGateway(Gateway):
         return sweep()
 
     @staticmethod
-    def _view(session: SandboxSession) -> CheckoutSession:
-        intent = SandboxPaymentIntent.objects.filter(session=session).first()
+    def _view(session: SandboxSession, *, look_for_intent: bool = True) -> CheckoutSession:
+        intent = (
+            SandboxPaymentIntent.objects.filter(session=session).first()
+            if look_for_intent
+            else None
+        )
         method = None
         if intent is not None and intent.payment_method_type:
             method = PaymentMethodInfo(

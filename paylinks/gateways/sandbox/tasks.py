@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.tasks import task
 
-from paylinks.tasks import enqueue_after_commit
+from paylinks.tasks import enqueue_with_transaction
 
 from . import delivery, engine
 
@@ -22,11 +22,11 @@ def settle_intent(intent_id: str) -> bool:
 
 
 def schedule_delivery(event_id: str) -> None:
-    enqueue_after_commit(deliver_event, event_id)
+    enqueue_with_transaction(deliver_event, event_id)
 
 
 def schedule_settlement(intent_id: str, when: datetime | None) -> None:
-    enqueue_after_commit(settle_intent, intent_id, run_after=when)
+    enqueue_with_transaction(settle_intent, intent_id, run_after=when)
 
 
 def sweep() -> dict[str, int]:

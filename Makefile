@@ -86,8 +86,10 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Needs PostgreSQL (BENCH_PG_URL, default 127.0.0.1:5432); wrk when installed; Node for the
+# checkout page. `make bench BENCH_ARGS=--write-docs` puts the figures into docs/scaling.md.
 bench: venv
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache checkout/.next checkout/node_modules tests/oidc/node_modules

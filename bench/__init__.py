@@ -1,0 +1,1 @@
+"""Paylinks benchmarks: ``make bench`` runs ``bench/run.py``. See docs/scaling.md."""

@@ -8,6 +8,7 @@ the outbox. Delivery happens after commit (``delivery.py``), like Stripe's.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,24 +60,28 @@ def create_session(request: CheckoutRequest) -> tuple[SandboxSession, bool]:
     One INSERT in autocommit (the common case: a new key), and only when the unique key
     refuses it, a read of the session that won. No transaction is needed: the unique
     constraint is what makes two racing creates end with one session."""
+    # Inside a caller's transaction the INSERT needs a savepoint, so a refused key does not
+    # break that transaction; on its own it runs in autocommit, with no BEGIN/COMMIT.
+    guard = transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
     try:
-        created = SandboxSession.objects.create(
-            amount_total=request.amount,
-            currency=request.currency,
-            title=request.title,
-            description=request.description,
-            merchant_name=request.merchant_name,
-            client_reference_id=request.payment_public_id,
-            metadata=request.reference_metadata,
-            customer_email=request.customer_email,
-            collect_name=request.collect_name,
-            collect_phone=request.collect_phone,
-            collect_billing_address=request.collect_billing_address,
-            success_url=request.success_url.replace("{CHECKOUT_SESSION_ID}", "__SESSION__"),
-            cancel_url=request.cancel_url,
-            expires_at=request.expires_at,
-            idempotency_key=request.idempotency_key,
-        )
+        with guard:
+            created = SandboxSession.objects.create(
+                amount_total=request.amount,
+                currency=request.currency,
+                title=request.title,
+                description=request.description,
+                merchant_name=request.merchant_name,
+                client_reference_id=request.payment_public_id,
+                metadata=request.reference_metadata,
+                customer_email=request.customer_email,
+                collect_name=request.collect_name,
+                collect_phone=request.collect_phone,
+                collect_billing_address=request.collect_billing_address,
+                success_url=request.success_url.replace("{CHECKOUT_SESSION_ID}", "__SESSION__"),
+                cancel_url=request.cancel_url,
+                expires_at=request.expires_at,
+                idempotency_key=request.idempotency_key,
+            )
         return created, True
     except IntegrityError:
         existing = SandboxSession.objects.filter(idempotency_key=request.idempotency_key).first()

@@ -10,9 +10,7 @@ from django.db.models import Model, QuerySet
 from django.http import (
     HttpRequest,
     HttpResponse,
-    HttpResponseBase,
     HttpResponseRedirect,
-    StreamingHttpResponse,
 )
 from django.urls import path, reverse
 from django.utils import timezone
@@ -221,8 +219,33 @@ READONLY_SWAPS = {
 }
 
 
+def _state_of(link: PaymentLink) -> str:
+    return str(getattr(link, "state", "") or link_state(link).value)
+
+
+LINK_COLUMNS = [
+    exports.Column("id", lambda link: link.pk),
+    exports.Column("merchant", lambda link: link.merchant.name),
+    exports.Column("title", lambda link: link.title),
+    exports.Column("public_url", lambda link: link.public_url),
+    exports.Column("state", _state_of),
+    exports.Column("currency", lambda link: link.currency),
+    exports.Column("price_type", lambda link: link.amount_type),
+    exports.Column("amount_minor", lambda link: exports.minor(link.amount)),
+    exports.Column("amount", lambda link: exports.major(link.amount, link.currency)),
+    exports.Column("minimum_minor", lambda link: exports.minor(link.custom_amount_min)),
+    exports.Column("minimum", lambda link: exports.major(link.custom_amount_min, link.currency)),
+    exports.Column("maximum_minor", lambda link: exports.minor(link.custom_amount_max)),
+    exports.Column("maximum", lambda link: exports.major(link.custom_amount_max, link.currency)),
+    exports.Column("paid_payments", lambda link: getattr(link, "completed_count", "")),
+    exports.Column("payment_limit", lambda link: link.payment_limit or ""),
+    exports.Column("expires_at", lambda link: exports.when(link.expires_at)),
+    exports.Column("created_at", lambda link: exports.when(link.created_at)),
+]
+
+
 @admin.register(PaymentLink, site=site)
-class PaymentLinkAdmin(MerchantScopedAdmin, ModelAdmin):
+class PaymentLinkAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
     form = ConsoleLinkForm
     list_display = [
         "title_header",
@@ -260,6 +283,7 @@ class PaymentLinkAdmin(MerchantScopedAdmin, ModelAdmin):
     change_form_before_template = "console/links/share_panel.html"
     actions = ["activate_links", "deactivate_links", "export_selected"]
     actions_list = ["export_csv"]
+    csv_columns, csv_name = LINK_COLUMNS, "payment-links"
     actions_row = ["copy_link_row", "download_qr_row", "open_page_row"]
     actions_detail = ["activate_link", "deactivate_link", "download_qr_detail"]
 
@@ -566,24 +590,6 @@ class PaymentLinkAdmin(MerchantScopedAdmin, ModelAdmin):
         if refused:
             messages.warning(request, f"{_links(refused)} skipped: you can only view them.")
 
-    # --- CSV export -------------------------------------------------------------------------
-    @action(description="Export selected to CSV", permissions=["view"])
-    def export_selected(
-        self, request: HttpRequest, queryset: QuerySet[PaymentLink]
-    ) -> StreamingHttpResponse:
-        return exports.stream_csv(queryset, LINK_COLUMNS, "payment-links")
-
-    @action(description="Export CSV", icon="download", url_path="export", permissions=["view"])
-    def export_csv(self, request: HttpRequest) -> HttpResponseBase:
-        return exports.export_changelist(self, request, LINK_COLUMNS, "payment-links")
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        return exports.keep_filters_on_export(
-            request, super().changelist_view(request, extra_context)
-        )
-
 
 def _links(count: int) -> str:
     return "1 link" if count == 1 else f"{count} links"
@@ -596,28 +602,3 @@ def _swap_readonly(options: dict[str, Any]) -> dict[str, Any]:
         return READONLY_SWAPS.get(field, field)
 
     return {**options, "fields": [swap(f) for f in options["fields"]]}
-
-
-def _state_of(link: PaymentLink) -> str:
-    return str(getattr(link, "state", "") or link_state(link).value)
-
-
-LINK_COLUMNS = [
-    exports.Column("id", lambda link: link.pk),
-    exports.Column("merchant", lambda link: link.merchant.name),
-    exports.Column("title", lambda link: link.title),
-    exports.Column("public_url", lambda link: link.public_url),
-    exports.Column("state", _state_of),
-    exports.Column("currency", lambda link: link.currency),
-    exports.Column("price_type", lambda link: link.amount_type),
-    exports.Column("amount_minor", lambda link: exports.minor(link.amount)),
-    exports.Column("amount", lambda link: exports.major(link.amount, link.currency)),
-    exports.Column("minimum_minor", lambda link: exports.minor(link.custom_amount_min)),
-    exports.Column("minimum", lambda link: exports.major(link.custom_amount_min, link.currency)),
-    exports.Column("maximum_minor", lambda link: exports.minor(link.custom_amount_max)),
-    exports.Column("maximum", lambda link: exports.major(link.custom_amount_max, link.currency)),
-    exports.Column("paid_payments", lambda link: getattr(link, "completed_count", "")),
-    exports.Column("payment_limit", lambda link: link.payment_limit or ""),
-    exports.Column("expires_at", lambda link: exports.when(link.expires_at)),
-    exports.Column("created_at", lambda link: exports.when(link.created_at)),
-]

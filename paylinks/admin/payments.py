@@ -7,12 +7,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Model
 from django.http import (
     HttpRequest,
     HttpResponse,
-    HttpResponseBase,
-    StreamingHttpResponse,
 )
 from django.urls import reverse
 from django.utils.html import format_html
@@ -229,8 +227,28 @@ class RefundForm(BaseDialogForm):
         return minor
 
 
+PAYMENT_COLUMNS = [
+    exports.Column("payment", lambda p: p.public_id),
+    exports.Column("created_at", lambda p: exports.when(p.created_at)),
+    exports.Column("completed_at", lambda p: exports.when(p.completed_at)),
+    exports.Column("merchant", lambda p: p.merchant.name),
+    exports.Column("link", lambda p: p.link.title),
+    exports.Column("link_url", lambda p: p.link.public_url),
+    exports.Column("status", lambda p: p.status),
+    exports.Column("currency", lambda p: p.currency),
+    exports.Column("amount_minor", lambda p: exports.minor(p.amount)),
+    exports.Column("amount", lambda p: exports.major(p.amount, p.currency)),
+    exports.Column("refunded_minor", lambda p: exports.minor(p.amount_refunded)),
+    exports.Column("refunded", lambda p: exports.major(p.amount_refunded, p.currency)),
+    exports.Column("method", lambda p: p.payment_method_type),
+    exports.Column("card_brand", lambda p: p.card_brand),
+    exports.Column("card_last4", lambda p: p.card_last4),
+    exports.Column("payment_intent", lambda p: p.payment_intent_id),
+]
+
+
 @admin.register(Payment, site=site)
-class PaymentAdmin(MerchantScopedAdmin, ModelAdmin):
+class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
     """Payments are read-only in the console: only gateways and services change them."""
 
     list_display = [
@@ -261,6 +279,7 @@ class PaymentAdmin(MerchantScopedAdmin, ModelAdmin):
     inlines = [PaymentEventInline, RefundInline]
     actions = ["export_selected"]
     actions_list = ["export_csv"]
+    csv_columns, csv_name = PAYMENT_COLUMNS, "payments"
     actions_detail = ["refund_payment"]
     fieldsets: list[tuple[str, dict[str, Any]]] = [
         (
@@ -436,41 +455,3 @@ class PaymentAdmin(MerchantScopedAdmin, ModelAdmin):
                     "gateway confirms it.",
                 )
         return back_to_change_page(request, payment)
-
-    # --- CSV export -------------------------------------------------------------------------
-    @action(description="Export selected to CSV", permissions=["view"])
-    def export_selected(
-        self, request: HttpRequest, queryset: QuerySet[Payment]
-    ) -> StreamingHttpResponse:
-        return exports.stream_csv(queryset, PAYMENT_COLUMNS, "payments")
-
-    @action(description="Export CSV", icon="download", url_path="export", permissions=["view"])
-    def export_csv(self, request: HttpRequest) -> HttpResponseBase:
-        return exports.export_changelist(self, request, PAYMENT_COLUMNS, "payments")
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        return exports.keep_filters_on_export(
-            request, super().changelist_view(request, extra_context)
-        )
-
-
-PAYMENT_COLUMNS = [
-    exports.Column("payment", lambda p: p.public_id),
-    exports.Column("created_at", lambda p: exports.when(p.created_at)),
-    exports.Column("completed_at", lambda p: exports.when(p.completed_at)),
-    exports.Column("merchant", lambda p: p.merchant.name),
-    exports.Column("link", lambda p: p.link.title),
-    exports.Column("link_url", lambda p: p.link.public_url),
-    exports.Column("status", lambda p: p.status),
-    exports.Column("currency", lambda p: p.currency),
-    exports.Column("amount_minor", lambda p: exports.minor(p.amount)),
-    exports.Column("amount", lambda p: exports.major(p.amount, p.currency)),
-    exports.Column("refunded_minor", lambda p: exports.minor(p.amount_refunded)),
-    exports.Column("refunded", lambda p: exports.major(p.amount_refunded, p.currency)),
-    exports.Column("method", lambda p: p.payment_method_type),
-    exports.Column("card_brand", lambda p: p.card_brand),
-    exports.Column("card_last4", lambda p: p.card_last4),
-    exports.Column("payment_intent", lambda p: p.payment_intent_id),
-]

@@ -69,6 +69,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "team member"
+        verbose_name_plural = "team members"
         ordering = ["merchant__name", "user__email"]
         constraints = [
             models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user")

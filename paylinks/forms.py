@@ -8,6 +8,7 @@ from django import forms
 
 from paylinks import money
 from paylinks.models import AmountType, PaymentLink
+from paylinks.services.links import LINK_FIELDS
 
 # Money fields are typed in major units ("12.50") and stored in minor units (1250).
 MONEY_FIELDS = ("amount", "custom_amount_min", "custom_amount_max", "custom_amount_preset")
@@ -30,27 +31,7 @@ class PaymentLinkForm(forms.ModelForm):
 
     class Meta:
         model = PaymentLink
-        fields = [
-            "merchant",
-            "title",
-            "description",
-            "currency",
-            "amount_type",
-            "amount",
-            "custom_amount_min",
-            "custom_amount_max",
-            "custom_amount_preset",
-            "expires_at",
-            "payment_limit",
-            "inactive_message",
-            "after_payment",
-            "confirmation_message",
-            "redirect_url",
-            "collect_name",
-            "collect_phone",
-            "collect_billing_address",
-            "metadata",
-        ]
+        fields = ["merchant", *LINK_FIELDS]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from paylinks import money, permissions
-from paylinks.models import LinkState, PaymentStatus
+from paylinks.admin.display import LINK_STATE_VARIANTS, PAYMENT_STATUS_VARIANTS
+from paylinks.models import PaymentStatus
 
 
 def environment(request: HttpRequest) -> list[str] | None:
@@ -31,23 +32,6 @@ def site_subheader(request: HttpRequest) -> str:
     if not names:
         return "Merchant console"
     return names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
-
-
-STATUS_VARIANTS: dict[str, str] = {
-    PaymentStatus.SUCCEEDED: "success",
-    PaymentStatus.PENDING: "info",
-    PaymentStatus.FAILED: "danger",
-    PaymentStatus.EXPIRED: "warning",
-    PaymentStatus.CANCELED: "warning",
-    PaymentStatus.PARTIALLY_REFUNDED: "primary",
-    PaymentStatus.REFUNDED: "primary",
-}
-STATE_VARIANTS: dict[str, str] = {
-    LinkState.ACTIVE: "success",
-    LinkState.EXPIRED: "warning",
-    LinkState.INACTIVE: "danger",
-    LinkState.SOLD_OUT: "info",
-}
 
 
 def dashboard(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +72,7 @@ def dashboard(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
                 {
                     "label": s.label,
                     "count": s.count,
-                    "variant": STATUS_VARIANTS.get(s.status, "default"),
+                    "variant": PAYMENT_STATUS_VARIANTS[s.status],
                     "width": round(100 * s.count / busiest) if busiest else 0,
                     "url": reverse("admin:paylinks_payment_changelist") + f"?status={s.status}",
                 }
@@ -101,7 +85,7 @@ def dashboard(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
                     "reference": p.public_id,
                     "amount": p.amount_display,
                     "status": p.get_status_display(),
-                    "variant": STATUS_VARIANTS.get(p.status, "default"),
+                    "variant": PAYMENT_STATUS_VARIANTS[p.status],
                     "method": payment_method(p),
                     "link": p.link.title,
                     "merchant": p.merchant.name,
@@ -126,7 +110,7 @@ def dashboard(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
                 {
                     "label": s.label,
                     "count": s.count,
-                    "variant": STATE_VARIANTS.get(s.status, "default"),
+                    "variant": LINK_STATE_VARIANTS[s.status],
                     "url": reverse("admin:paylinks_paymentlink_changelist") + f"?state={s.status}",
                 }
                 for s in data.links_by_state
@@ -137,10 +121,10 @@ def dashboard(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
             "links_url": reverse("admin:paylinks_paymentlink_changelist"),
             "add_link_url": reverse("admin:paylinks_paymentlink_add"),
             "payments_url": reverse("admin:paylinks_payment_changelist"),
-            "state_variants": STATE_VARIANTS,
+            "state_variants": LINK_STATE_VARIANTS,
         }
     )
     for link in context["recent_links"]:
-        link["variant"] = STATE_VARIANTS.get(link["state"], "default")
+        link["variant"] = LINK_STATE_VARIANTS[link["state"]]
         link["state_label"] = link["state"].label
     return context

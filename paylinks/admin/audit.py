@@ -119,18 +119,6 @@ class AuditEntryAdmin(MerchantScopedAdmin, ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def get_list_display(self, request: HttpRequest) -> list[str]:
-        columns = list(super().get_list_display(request))
-        if not self.sees_several_merchants(request):
-            columns.remove("merchant")
-        return columns
-
-    def get_list_filter(self, request: HttpRequest) -> list[Any]:
-        filters = list(super().get_list_filter(request))
-        if not self.sees_several_merchants(request):
-            filters.remove(MerchantFilter)
-        return filters
-
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         return super().changelist_view(request, {"title": "Audit log", **(extra_context or {})})
 

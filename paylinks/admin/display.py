@@ -11,12 +11,36 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from paylinks.models import LinkState, PaymentStatus
+
 
 class Variants(dict[str, str]):
     """Badge colours by value; anything unlisted gets the neutral badge, never a raw code."""
 
     def __missing__(self, key: str) -> str:
         return "default"
+
+
+#: Badge colours for a payment's status and a link's state, the same on every console page.
+PAYMENT_STATUS_VARIANTS = Variants(
+    {
+        PaymentStatus.SUCCEEDED: "success",
+        PaymentStatus.PENDING: "info",
+        PaymentStatus.FAILED: "danger",
+        PaymentStatus.EXPIRED: "warning",
+        PaymentStatus.CANCELED: "warning",
+        PaymentStatus.PARTIALLY_REFUNDED: "primary",
+        PaymentStatus.REFUNDED: "primary",
+    }
+)
+LINK_STATE_VARIANTS = Variants(
+    {
+        LinkState.ACTIVE: "success",
+        LinkState.EXPIRED: "warning",
+        LinkState.INACTIVE: "danger",
+        LinkState.SOLD_OUT: "info",
+    }
+)
 
 
 def badge(text: Any, variant: str) -> SafeString:

@@ -39,13 +39,6 @@ from .mixins import MerchantScopedAdmin, ServiceRejected, actor, back_to_change_
 from .qr import qr_svg
 from .site import site
 
-STATE_LABELS = {
-    LinkState.ACTIVE: "success",
-    LinkState.EXPIRED: "warning",
-    LinkState.INACTIVE: "danger",
-    LinkState.SOLD_OUT: "info",
-}
-
 
 def price_label(link: PaymentLink) -> str:
     """How the console states a link's price: always with its currency."""
@@ -291,18 +284,6 @@ class PaymentLinkAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
         return with_state(super().get_queryset(request))
 
     # --- list ---------------------------------------------------------------------------
-    def get_list_display(self, request: HttpRequest) -> list[str]:
-        columns = list(super().get_list_display(request))
-        if not self.sees_several_merchants(request):
-            columns.remove("merchant")
-        return columns
-
-    def get_list_filter(self, request: HttpRequest) -> list[Any]:
-        filters = list(super().get_list_filter(request))
-        if not self.sees_several_merchants(request):
-            filters.remove(MerchantFilter)
-        return filters
-
     @display(description="Link", header=True, ordering="title")
     def title_header(self, obj: PaymentLink) -> list[str]:
         subtitle = obj.description.splitlines()[0][:70] if obj.description else ""
@@ -321,7 +302,7 @@ class PaymentLinkAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
     def created(self, obj: PaymentLink) -> str:
         return ui.nowrap(ui.day(obj.created_at))
 
-    @display(description="State", label=STATE_LABELS, ordering="state")
+    @display(description="State", label=ui.LINK_STATE_VARIANTS, ordering="state")
     def state_badge(self, obj: PaymentLink) -> tuple[str, str]:
         state = link_state(obj, timezone.now())
         return state, state.label
@@ -465,7 +446,7 @@ class PaymentLinkAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
                     "admin:paylinks_paymentlink_download_qr_detail", args=[quote(obj.pk)]
                 ),
                 "state": state,
-                "variant": STATE_LABELS[state],
+                "variant": ui.LINK_STATE_VARIANTS[state],
                 "price": price_label(obj),  # type: ignore[arg-type]
                 "open_attrs": {"target": "_blank", "rel": "noopener"},
                 "note": state_note(obj, state),  # type: ignore[arg-type]

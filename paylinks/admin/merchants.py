@@ -232,18 +232,6 @@ class MembershipAdmin(MerchantScopedAdmin, ModelAdmin):
     def role_label(self, obj: Membership) -> str:
         return ui.badge(obj.get_role_display(), ROLE_VARIANTS[obj.role])
 
-    def get_list_display(self, request: HttpRequest) -> list[str]:
-        columns = list(super().get_list_display(request))
-        if not self.sees_several_merchants(request):
-            columns.remove("merchant")
-        return columns
-
-    def get_list_filter(self, request: HttpRequest) -> list[Any]:
-        filters = list(super().get_list_filter(request))
-        if not self.sees_several_merchants(request):
-            filters.remove(MerchantFilter)
-        return filters
-
     def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         if obj is not None and not self.has_change_permission(request, obj):
             return ["member_email", "merchant", "role_label", "joined"]

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from paylinks import permissions
+from paylinks.admin.filters import MerchantFilter
 from paylinks.models import Merchant, User
 
 
@@ -136,6 +137,19 @@ class MerchantScopedAdmin(ConsoleAdmin):
 
     def sees_several_merchants(self, request: HttpRequest) -> bool:
         return permissions.visible_merchants(request.user)[:2].count() > 1
+
+    # Someone who sees one merchant needs no merchant column or filter in the lists.
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        columns = list(super().get_list_display(request))  # type: ignore[misc]
+        if "merchant" in columns and not self.sees_several_merchants(request):
+            columns.remove("merchant")
+        return columns
+
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
+        filters = list(super().get_list_filter(request))  # type: ignore[misc]
+        if MerchantFilter in filters and not self.sees_several_merchants(request):
+            filters.remove(MerchantFilter)
+        return filters
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return permissions.can_enter_console(request.user)

@@ -42,16 +42,6 @@ from .filters import (
 from .mixins import MerchantScopedAdmin, actor, back_to_change_page
 from .site import site
 
-STATUS_LABELS: dict[str, str] = {
-    PaymentStatus.SUCCEEDED: "success",
-    PaymentStatus.PENDING: "info",
-    PaymentStatus.FAILED: "danger",
-    PaymentStatus.EXPIRED: "warning",
-    PaymentStatus.CANCELED: "warning",
-    PaymentStatus.PARTIALLY_REFUNDED: "primary",
-    PaymentStatus.REFUNDED: "primary",
-}
-
 STATUS_TEXT = dict(PaymentStatus.choices)
 
 EVENT_LABELS = {
@@ -327,18 +317,6 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
         fields = [f for f in options["fields"] if f != "failure"]
         return [(name, {**options, "fields": fields}), *rest]
 
-    def get_list_display(self, request: HttpRequest) -> list[str]:
-        columns = list(super().get_list_display(request))
-        if not self.sees_several_merchants(request):
-            columns.remove("merchant")
-        return columns
-
-    def get_list_filter(self, request: HttpRequest) -> list[Any]:
-        filters = list(super().get_list_filter(request))
-        if not self.sees_several_merchants(request):
-            filters.remove(MerchantFilter)
-        return filters
-
     @display(description="Payment", ordering="created_at")
     def reference(self, obj: Payment) -> str:
         return obj.public_id
@@ -357,13 +335,13 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
             return "—"
         return money.format_money(obj.amount_refunded, obj.currency)
 
-    @display(description="Status", label=STATUS_LABELS, ordering="status")
+    @display(description="Status", label=ui.PAYMENT_STATUS_VARIANTS, ordering="status")
     def status_badge(self, obj: Payment) -> tuple[str, str]:
         return obj.status, obj.get_status_display()
 
     @display(description="Status")
     def status_label(self, obj: Payment) -> str:
-        return ui.badge(obj.get_status_display(), STATUS_LABELS.get(obj.status, "default"))
+        return ui.badge(obj.get_status_display(), ui.PAYMENT_STATUS_VARIANTS[obj.status])
 
     @display(description="Method")
     def method(self, obj: Payment) -> str:

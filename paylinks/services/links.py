@@ -11,30 +11,16 @@ from paylinks.models import AfterPayment, AmountType, Merchant, PaymentLink, Use
 
 from .audit import audit_record, diff
 
-# What a merchant may change on an existing link. Currency is only editable until the
-# first payment: after that, the link's history would mix currencies.
-UPDATABLE_FIELDS = frozenset(
-    {
-        "title",
-        "description",
-        "currency",
-        "amount_type",
-        "amount",
-        "custom_amount_min",
-        "custom_amount_max",
-        "custom_amount_preset",
-        "expires_at",
-        "payment_limit",
-        "inactive_message",
-        "after_payment",
-        "confirmation_message",
-        "redirect_url",
-        "collect_name",
-        "collect_phone",
-        "collect_billing_address",
-        "metadata",
-    }
-)
+# What a merchant sets on a link, in the order the forms show it.
+LINK_FIELDS = (
+    "title", "description", "currency", "amount_type", "amount", "custom_amount_min",
+    "custom_amount_max", "custom_amount_preset", "expires_at", "payment_limit",
+    "inactive_message", "after_payment", "confirmation_message", "redirect_url",
+    "collect_name", "collect_phone", "collect_billing_address", "metadata",
+)  # fmt: skip
+# What a merchant may change on an existing link: all of it. (Currency only until the
+# first payment: after that, the link's history would mix currencies.)
+UPDATABLE_FIELDS = frozenset(LINK_FIELDS)
 
 
 @transaction.atomic

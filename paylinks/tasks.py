@@ -4,7 +4,7 @@ A task exists exactly when the transaction that asked for it commits:
 
 - with the database backend (the default, django-tasks-db) the task row is written in the
   caller's own transaction, so it commits or rolls back together with the rows it is about
-  (an inbox event and its processing task are one commit: one WAL flush, not two);
+  (one WAL flush, not two);
 - backends outside the database (RQ on Redis) are sent after the commit, so a worker never
   looks for a row that is not there yet. If sending fails, the work is still recorded in a
   durable table (the webhook inbox, the sandbox outbox) and the sweeper picks it up.
@@ -50,7 +50,16 @@ def _send(task_: Task[Any, Any], args: tuple[Any, ...], run_after: datetime | No
 
 
 @task()
+def drain_inbox() -> dict[str, int]:
+    """Process the webhook events that are due (web processes send this, batched)."""
+    from paylinks.webhooks import drain
+
+    return drain()
+
+
+@task()
 def process_webhook_event(inbox_id: int) -> str:
+    """Process one inbox event (what earlier versions queued per event; still runs them)."""
     from paylinks.webhooks import process_inbox_event
 
     return process_inbox_event(inbox_id)

@@ -1,7 +1,12 @@
 """The webhook pipeline, one path for every gateway.
 
     verify the signature on the raw body -> store the event in the inbox (unique per
-    gateway and event id) -> answer 200 -> process from the inbox in a task
+    gateway and event id) -> answer 200 -> workers drain the inbox in batches
+
+The inbox row is the only thing written per event: it is the durable record that the
+event needs processing. Web processes then wake the workers with a ``drain_inbox`` task,
+at most twice per ``PAYLINKS_WEBHOOK_BATCH_MS`` each (see ``_Waker``), and a woken worker
+processes every due event it can claim. If waking fails, the sweeper finds the events.
 
 Processing re-retrieves the checkout session from the gateway and hands it to
 ``payment_sync``; the event's payload is only used to find which payment it is about.
@@ -12,10 +17,13 @@ processing attempt keeps the row with its error and is retried with backoff.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import traceback
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.http import HttpRequest, JsonResponse
@@ -63,24 +71,23 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
 
 
 def store_event(gateway_name: str, event: WebhookEvent) -> bool:
-    """Insert the event once, with its processing task. True when it is new.
+    """Insert the event once; True when it is new (and a worker has been woken for it).
 
-    One statement, ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``, in one transaction
-    with the task row: a duplicate delivery (Stripe sends them) costs no exception, no
-    savepoint and no second write, and a new event is one commit. This is the busiest
-    write in Paylinks (docs/scaling.md).
+    One statement, ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``, and nothing else
+    per event: a duplicate delivery (Stripe sends them) costs no exception, no savepoint
+    and no second write, and a new event is one commit. This is the busiest write in
+    Paylinks (docs/scaling.md).
     """
     payload = InboxEvent._meta.get_field("payload").get_db_prep_save(event.payload, connection)
     values = [gateway_name, event.id, event.type, event.object_id[:255], payload,
               InboxEvent.Status.PENDING, 0, "", timezone.now()]  # fmt: skip
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_insert_event_sql(), values)
-            row = cursor.fetchone()
-        if row is None:
-            return False
-        _schedule(row[0])
-        return True
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_event_sql(), values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    wake_workers()
+    return True
 
 
 INBOX_COLUMNS = ("gateway", "event_id", "type", "object_id", "payload", "status", "attempts",
@@ -97,10 +104,56 @@ def _insert_event_sql() -> str:
     )
 
 
-def _schedule(inbox_id: int) -> None:
-    from paylinks.tasks import enqueue_with_transaction, process_webhook_event
+class _Waker:
+    """Wakes the workers for newly stored events without a task per event.
 
-    enqueue_with_transaction(process_webhook_event, inbox_id)
+    Per web process and per window of ``PAYLINKS_WEBHOOK_BATCH_MS``: the first event of a
+    window sends a ``drain_inbox`` task to run now; the first later event in the same
+    window sends one to run when the window ends; the rest of the window's events send
+    nothing, because that deferred task has not started yet and will find them. So no
+    event waits longer than one window, and a busy process sends at most two tasks per
+    window instead of one per event. With a window of 0, or a task backend that cannot
+    defer, every event sends its own.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._window_ends = 0.0  # time.monotonic()
+        self._deferred_sent = True
+
+    def wake_at(self) -> float | None:
+        """When the drain task for an event stored now should run: 0.0 for "now", a
+        delay in seconds, or None when an already sent task will find the event."""
+        from paylinks.tasks import drain_inbox
+
+        window = settings.PAYLINKS_WEBHOOK_BATCH_MS / 1000
+        if window <= 0 or not drain_inbox.get_backend().supports_defer:
+            return 0.0
+        now = time.monotonic()
+        with self._lock:
+            if now >= self._window_ends:
+                self._window_ends, self._deferred_sent = now + window, False
+                return 0.0
+            if not self._deferred_sent:
+                self._deferred_sent = True
+                return self._window_ends - now
+            return None
+
+
+_waker = _Waker()
+
+
+def wake_workers() -> None:
+    """Send a ``drain_inbox`` task if this process owes one (see ``_Waker``)."""
+    from paylinks.tasks import drain_inbox, enqueue_with_transaction
+
+    delay = _waker.wake_at()
+    if delay is not None:
+        # With the database task backend inside a caller's transaction, the task row
+        # commits with the event; otherwise it is sent after the commit. If sending
+        # fails, the event is safe in the inbox and the sweeper's next pass finds it.
+        run_after = timezone.now() + timedelta(seconds=delay) if delay else None
+        enqueue_with_transaction(drain_inbox, run_after=run_after)
 
 
 # --- processing -------------------------------------------------------------------------
@@ -200,6 +253,11 @@ def process_inbox_event(inbox_id: int, *, force: bool = False) -> str:
     row = _claim(inbox_id, force=force)
     if row is None:
         return "skipped: already processed or being processed"
+    return _process(row)
+
+
+def _process(row: InboxEvent) -> str:
+    """Process an event this worker has claimed (leased)."""
     handler = HANDLERS.get(row.type)
     if handler is None:
         _finish(row, InboxEvent.Status.IGNORED, "")
@@ -236,13 +294,57 @@ def reprocess(inbox_id: int) -> str:
     return process_inbox_event(inbox_id, force=True)
 
 
-def due_events(limit: int = 200) -> list[int]:
+def _claim_batch(limit: int) -> list[InboxEvent]:
+    """Lease up to ``limit`` due events for this worker, oldest first, in one statement.
+
+    On PostgreSQL rows another worker is claiming at the same moment are skipped (``SKIP
+    LOCKED``), so workers draining together split the inbox instead of queueing on it;
+    SQLite runs one write at a time anyway. The ``WHERE`` is repeated on the outer
+    ``UPDATE`` so a row is never leased twice, whatever the isolation.
+    """
+    q = connection.ops.quote_name
+    table = q(InboxEvent._meta.db_table)
     now = timezone.now()
-    return list(
-        InboxEvent.objects.filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-            status__in=[InboxEvent.Status.PENDING, InboxEvent.Status.FAILED],
-        )
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:limit]
+    skip_locked = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     )
+    due = (
+        f"{q('status')} IN (%s, %s) AND ({q('next_attempt_at')} IS NULL "
+        f"OR {q('next_attempt_at')} <= %s)"
+    )
+    due_params: list[str | datetime] = [InboxEvent.Status.PENDING, InboxEvent.Status.FAILED, now]
+    sql = (
+        f"UPDATE {table} SET {q('next_attempt_at')} = %s, {q('attempts')} = {q('attempts')} + 1 "  # noqa: S608
+        f"WHERE {q('id')} IN (SELECT {q('id')} FROM {table} WHERE {due} "
+        f"ORDER BY {q('received_at')} LIMIT %s{skip_locked}) AND {due} RETURNING {q('id')}"
+    )
+    params: list[str | int | datetime] = [
+        now + timedelta(seconds=LEASE_SECONDS),
+        *due_params,
+        limit,
+        *due_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    return list(InboxEvent.objects.filter(pk__in=ids).order_by("received_at"))
+
+
+def drain(*, batch: int = 20, budget_seconds: float = 30.0) -> dict[str, int]:
+    """Process due inbox events until none is left (what a woken worker does).
+
+    Stops after ``budget_seconds`` and hands the rest to a new ``drain_inbox`` task, so a
+    long backlog is shared with the other workers and never starves their other tasks.
+    """
+    from paylinks.tasks import drain_inbox
+
+    counts: dict[str, int] = {}
+    started = time.monotonic()
+    while rows := _claim_batch(batch):
+        for row in rows:
+            outcome = _process(row).split(":", 1)[0]
+            counts[outcome] = counts.get(outcome, 0) + 1
+        if time.monotonic() - started > budget_seconds:
+            drain_inbox.enqueue()
+            break
+    return counts

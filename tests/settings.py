@@ -14,6 +14,10 @@ os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", Fernet.generate_key().decode())
 os.environ.setdefault("PAYLINKS_TASK_BACKEND", "database")
 os.environ.setdefault("PAYLINKS_REQUIRE_MFA", "false")
+# One inbox wake-up per webhook event, so every test's events are processed by its own
+# drain(); the batching window itself is tested in tests/payments/test_webhook_batching.py
+# and used by the browser journeys (tests/e2e), as in production.
+os.environ.setdefault("PAYLINKS_WEBHOOK_BATCH_MS", "0")
 
 from project.settings import *  # noqa: F403
 

@@ -66,9 +66,8 @@ def sweep(*, everything: bool = False) -> dict[str, int]:
     gateway = get_gateway()
     for key, value in gateway.housekeeping().items():
         counts[f"gateway_{key}"] += value
-    for inbox_id in webhooks.due_events():
-        outcome = webhooks.process_inbox_event(inbox_id)
-        counts["events_" + outcome.split(":", 1)[0]] += 1
+    for outcome, n in webhooks.drain().items():
+        counts["events_" + outcome] += n
     for payment_id in payments_to_check(everything=everything):
         outcome = check_payment(payment_id)
         counts["payments_" + outcome.split(":", 1)[0]] += 1

@@ -28,5 +28,8 @@ SANDBOX_WEBHOOK_URL = env_str("SANDBOX_WEBHOOK_URL")
 PAYLINKS_CHECKOUT_TTL_MINUTES = env_int("PAYLINKS_CHECKOUT_TTL_MINUTES", 30)
 # How often the worker's sweeper re-checks pending payments and retries webhook events.
 PAYLINKS_SWEEP_SECONDS = env_int("PAYLINKS_SWEEP_SECONDS", 15)
+# A web process gathers new webhook events for up to this long before waking a worker
+# for them (one task per window instead of one per event); 0 wakes one per event.
+PAYLINKS_WEBHOOK_BATCH_MS = env_int("PAYLINKS_WEBHOOK_BATCH_MS", 500)
 # Visits to a link's page by the same visitor within this many minutes count once.
 PAYLINKS_VIEW_WINDOW_MINUTES = env_int("PAYLINKS_VIEW_WINDOW_MINUTES", 30)

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from django.db import close_old_connections
 
+from paylinks import webhooks
 from paylinks.gateways import get_gateway
 
 from .servers import (
@@ -120,8 +121,11 @@ def worker(transactional_db) -> Iterator[None]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def site(live_server, next_server, worker, settings):  # type: ignore[no-untyped-def]
+def site(live_server, next_server, worker, settings, monkeypatch):  # type: ignore[no-untyped-def]
     """Django, the worker and the checkout page, wired to each other."""
+    # Webhook events wake the worker in batches, as in production (a fresh window).
+    settings.PAYLINKS_WEBHOOK_BATCH_MS = 500
+    monkeypatch.setattr(webhooks, "_waker", webhooks._Waker())
     settings.SITE_URL = live_server.url
     settings.PUBLIC_CHECKOUT_URL = next_server.url
     settings.PAYLINKS_GATEWAY = "sandbox"

@@ -9,7 +9,7 @@ import redis
 from django.test import override_settings
 
 from paylinks.models import WebhookEvent
-from paylinks.tasks import process_webhook_event
+from paylinks.tasks import drain_inbox, process_webhook_event
 
 from .helpers import drain
 
@@ -36,6 +36,16 @@ def test_database_backend_runs_a_stored_task_later() -> None:
     row.refresh_from_db()
     assert row.status == WebhookEvent.Status.IGNORED
     assert result.status in ("READY", "SUCCESSFUL")
+
+
+def test_database_backend_drains_the_inbox_later() -> None:
+    rows = [unknown_event(f"evt_db_drain_{n}") for n in range(3)]
+    drain_inbox.enqueue()
+    assert {r.status for r in WebhookEvent.objects.all()} == {WebhookEvent.Status.PENDING}
+    assert drain() == 1
+    for row in rows:
+        row.refresh_from_db()
+        assert row.status == WebhookEvent.Status.IGNORED
 
 
 @pytest.fixture

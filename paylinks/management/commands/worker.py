@@ -56,7 +56,10 @@ class Command(BaseCommand):
             if backend == "database":
                 call_command("db_worker", queue_name="*", interval=0.5)
             elif backend == "rq":
-                call_command("rqworker", "default", job_class="django_tasks_rq.Job")
+                # The scheduler moves deferred tasks (run_after) to the queue when due.
+                call_command(
+                    "rqworker", "default", job_class="django_tasks_rq.Job", with_scheduler=True
+                )
             else:
                 self.stderr.write(f"The {backend!r} backend runs tasks in-process; sweeping only.")
                 stop.wait()

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from paylinks import money
+from paylinks import fastsql, money
 from paylinks.gateways import CheckoutRequest, CheckoutSession, GatewayError, get_gateway
 from paylinks.models import (
     AmountType,
@@ -35,7 +35,7 @@ from paylinks.models import (
     PaymentStatus,
 )
 from paylinks.models.payments import COMPLETED_STATUSES, TRANSITIONS
-from paylinks.selectors.links import link_state
+from paylinks.selectors.links import link_get_for_checkout, link_state
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +102,7 @@ def checkout_start(
 
 @transaction.atomic
 def _reserve(*, slug: str, amount: Any, email: str, idempotency_key: str) -> tuple[Payment, bool]:
-    link = (
-        PaymentLink.objects.select_related("merchant").filter(slug=slug).first()
-        if slug and len(slug) <= 64
-        else None
-    )
+    link = link_get_for_checkout(slug)
     if link is None:
         raise CheckoutError("not_found", "This payment link does not exist.", 404)
     if link.payment_limit is not None:
@@ -140,22 +136,28 @@ def _reserve(*, slug: str, amount: Any, email: str, idempotency_key: str) -> tup
             "Every remaining place is being paid for right now. Try again in a few minutes.",
             409,
         )
-    payment = Payment.objects.create(
-        merchant=link.merchant,
-        link=link,
-        amount=charge,
-        currency=link.currency,
-        gateway=get_gateway().name,
-        customer_email=email,
-        idempotency_key=idempotency_key,
-        expires_at=session_expiry(link, now),
+    # fastsql.insert: the same rows as .objects.create(), without compiling two wide
+    # INSERTs on every checkout (docs/scaling.md).
+    payment = fastsql.insert(
+        Payment(
+            merchant=link.merchant,
+            link=link,
+            amount=charge,
+            currency=link.currency,
+            gateway=get_gateway().name,
+            customer_email=email,
+            idempotency_key=idempotency_key,
+            expires_at=session_expiry(link, now),
+        )
     )
-    PaymentEvent.objects.create(
-        payment=payment,
-        kind="created",
-        to_status=PaymentStatus.PENDING,
-        message=f"Checkout started for {money.format_money(charge, link.currency)}",
-        source=Source.SYSTEM,
+    fastsql.insert(
+        PaymentEvent(
+            payment=payment,
+            kind="created",
+            to_status=PaymentStatus.PENDING,
+            message=f"Checkout started for {money.format_money(charge, link.currency)}",
+            source=Source.SYSTEM,
+        )
     )
     return payment, True
 

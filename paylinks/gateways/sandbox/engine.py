@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from paylinks import fastsql
 from paylinks.gateways.base import CheckoutRequest, GatewayError
 
 from . import objects
@@ -65,7 +66,7 @@ def create_session(request: CheckoutRequest) -> tuple[SandboxSession, bool]:
     guard = transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
     try:
         with guard:
-            created = SandboxSession.objects.create(
+            created = SandboxSession(
                 amount_total=request.amount,
                 currency=request.currency,
                 title=request.title,
@@ -82,6 +83,7 @@ def create_session(request: CheckoutRequest) -> tuple[SandboxSession, bool]:
                 expires_at=request.expires_at,
                 idempotency_key=request.idempotency_key,
             )
+            fastsql.insert(created)  # one checkout, one INSERT built once (docs/scaling.md)
         return created, True
     except IntegrityError:
         existing = SandboxSession.objects.filter(idempotency_key=request.idempotency_key).first()

@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -85,9 +85,18 @@ def checkout_start(
     if len(idempotency_key) > 100:
         raise CheckoutError("invalid_request", "The idempotency key is too long.", 400)
 
-    payment, created = _reserve(
-        slug=slug, amount=amount, email=email, idempotency_key=idempotency_key
-    )
+    try:
+        payment, created = _reserve(
+            slug=slug, amount=amount, email=email, idempotency_key=idempotency_key
+        )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # The same request ran at the same moment (a double-click, a retry) and its payment
+        # won the unique key; that transaction has committed, so this is now a repeat.
+        payment, created = _reserve(
+            slug=slug, amount=amount, email=email, idempotency_key=idempotency_key
+        )
     if not created and payment.status != PaymentStatus.PENDING:
         raise CheckoutError(
             "idempotency_conflict",

@@ -97,3 +97,26 @@ def test_success_beyond_the_limit_is_flagged_refunded_and_told(
     assert any(alice.email in m.to and "limit" in m.subject for m in mailoutbox)
     completed = Payment.objects.filter(link=link, status=PaymentStatus.SUCCEEDED).count()
     assert completed == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("limit", [None, 5])
+def test_a_double_click_opens_one_checkout(site, acme, limit) -> None:
+    """The page sends one idempotency key per visit: ten copies of the same request at
+    once (a double-click, a retrying network) are one payment and one session."""
+    link = PaymentLinkFactory(merchant=acme, payment_limit=limit)
+
+    def click(_: int) -> requests.Response:
+        return requests.post(
+            f"{site}/api/v1/public/links/{link.slug}/checkout",
+            json={"email": "ada@example.test"},
+            headers={"Idempotency-Key": "visit-42"},
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(click, range(10)))
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * 9 + [201], [r.text for r in responses if r.status_code >= 300]
+    assert len({r.json()["session_id"] for r in responses}) == 1
+    assert Payment.objects.filter(link=link).count() == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, DataError, IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -40,6 +40,14 @@ logger = logging.getLogger(__name__)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DataError):
+        # A value the database refuses (out of range, not storable): bad input that got
+        # past validation. The client's fault, so a 400, not "try again"; logged so the
+        # missing validation gets noticed.
+        logger.warning("Public API: the database refused a value: %s", exc)
+        return error_response(
+            "invalid_request", "The request contains a value Paylinks cannot store.", 400
+        )
     if isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError):
         # The database is down or overloaded: a retryable 503, never a stack trace.
         logger.exception("Public API: database unavailable")

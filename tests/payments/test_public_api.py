@@ -250,6 +250,34 @@ class TestCheckout:
         assert (response.status_code, error(response)) == (405, "method_not_allowed")
 
 
+class TestDatabaseErrors:
+    def test_a_value_the_database_refuses_is_the_clients_400(self, client, acme, monkeypatch):  # type: ignore[no-untyped-def]
+        from django.db import DataError
+
+        from paylinks.services import payments
+
+        def refuses(**_: object) -> None:
+            raise DataError("value out of range for type bigint")
+
+        monkeypatch.setattr(payments, "checkout_start", refuses)
+        response = checkout(client, PaymentLinkFactory(merchant=acme).slug)
+        assert (response.status_code, error(response)) == (400, "invalid_request")
+        assert "Retry-After" not in response
+
+    def test_a_database_that_does_not_answer_is_a_retryable_503(self, client, acme, monkeypatch):  # type: ignore[no-untyped-def]
+        from django.db import OperationalError
+
+        from paylinks.services import payments
+
+        def down(**_: object) -> None:
+            raise OperationalError("connection refused")
+
+        monkeypatch.setattr(payments, "checkout_start", down)
+        response = checkout(client, PaymentLinkFactory(merchant=acme).slug)
+        assert (response.status_code, error(response)) == (503, "unavailable")
+        assert response["Retry-After"] == "5"
+
+
 class TestStatus:
     def test_status_shows_amount_status_and_intent_but_nothing_private(self, client, acme) -> None:
         link = PaymentLinkFactory(merchant=acme, confirmation_message="Thanks! Ships Monday.")

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from paylinks import webhooks
 from paylinks.gateways import get_gateway
@@ -71,6 +71,10 @@ def browser(chromium_executable: str, transactional_db) -> Iterator[object]:  # 
         try:
             yield browser
         finally:
+            # Connections the test opened while Playwright's loop ran belong to that
+            # context; close them here, or one outlives the run and keeps the test
+            # database from being dropped.
+            connections.close_all()
             if previous is None:
                 os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
             else:
@@ -108,6 +112,9 @@ def _work(stop: threading.Event) -> None:
             logger.exception("e2e worker round failed")
         finally:
             close_old_connections()
+    # This thread's connection would outlive it (CONN_MAX_AGE) and keep the test database
+    # from being dropped at the end of the run.
+    connections.close_all()
 
 
 @pytest.fixture

@@ -32,6 +32,17 @@ def _own_cache_namespace(settings):  # type: ignore[no-untyped-def]
     settings.CACHES = caches
 
 
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):  # type: ignore[no-untyped-def]
+    """pytest-django's live server, started after the test database exists.
+
+    Session fixtures stop in the reverse order they started: this way the server (and the
+    request threads holding database connections) is gone before the database is dropped,
+    even when a worker's first test is one that asks for the server before the database.
+    """
+    return live_server
+
+
 @pytest.fixture
 def acme(db) -> Merchant:  # type: ignore[no-untyped-def]
     return MerchantFactory(name="Acme Books", slug="acme")

@@ -95,6 +95,12 @@ def next_server(checkout_build, live_server) -> Iterator[NextServer]:  # type: i
     server = NextServer(live_server.url).start()
     yield server
     server.stop()
+    # Node kept HTTP connections to the live server open, each served by a thread with its
+    # own database connection; they end now that Node is gone. Wait for them, or the test
+    # database may be dropped while one still holds a connection to it.
+    for thread in threading.enumerate():
+        if "process_request_thread" in thread.name:
+            thread.join(timeout=10)
 
 
 def _work(stop: threading.Event) -> None:

@@ -237,14 +237,27 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+UNFINISHED = Q(status__in=[InboxEvent.Status.PENDING, InboxEvent.Status.FAILED])
+
+
+def _due(now: datetime) -> Q:
+    """Unfinished, and not leased or waiting for a retry."""
+    return UNFINISHED & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+
+
+def _lease(now: datetime) -> dict[str, object]:
+    return {
+        "next_attempt_at": now + timedelta(seconds=LEASE_SECONDS),
+        "attempts": F("attempts") + 1,
+    }
+
+
 def _claim(inbox_id: int, *, force: bool = False) -> InboxEvent | None:
     """Lease an unfinished event for this worker, so no two workers process it at once."""
     now = timezone.now()
-    unfinished = Q(status__in=[InboxEvent.Status.PENDING, InboxEvent.Status.FAILED])
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    claimed = InboxEvent.objects.filter(
-        unfinished if force else unfinished & due, pk=inbox_id
-    ).update(next_attempt_at=now + timedelta(seconds=LEASE_SECONDS), attempts=F("attempts") + 1)
+    claimed = InboxEvent.objects.filter(UNFINISHED if force else _due(now), pk=inbox_id).update(
+        **_lease(now)
+    )
     return InboxEvent.objects.get(pk=inbox_id) if claimed else None
 
 
@@ -295,38 +308,22 @@ def reprocess(inbox_id: int) -> str:
 
 
 def _claim_batch(limit: int) -> list[InboxEvent]:
-    """Lease up to ``limit`` due events for this worker, oldest first, in one statement.
+    """Lease up to ``limit`` due events for this worker, oldest first.
 
     On PostgreSQL rows another worker is claiming at the same moment are skipped (``SKIP
     LOCKED``), so workers draining together split the inbox instead of queueing on it;
-    SQLite runs one write at a time anyway. The ``WHERE`` is repeated on the outer
-    ``UPDATE`` so a row is never leased twice, whatever the isolation.
+    SQLite's transactions take the write lock when they begin (``transaction_mode
+    IMMEDIATE``), so there two claims never interleave.
     """
-    q = connection.ops.quote_name
-    table = q(InboxEvent._meta.db_table)
     now = timezone.now()
-    skip_locked = (
-        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    )
-    due = (
-        f"{q('status')} IN (%s, %s) AND ({q('next_attempt_at')} IS NULL "
-        f"OR {q('next_attempt_at')} <= %s)"
-    )
-    due_params: list[str | datetime] = [InboxEvent.Status.PENDING, InboxEvent.Status.FAILED, now]
-    sql = (
-        f"UPDATE {table} SET {q('next_attempt_at')} = %s, {q('attempts')} = {q('attempts')} + 1 "  # noqa: S608
-        f"WHERE {q('id')} IN (SELECT {q('id')} FROM {table} WHERE {due} "
-        f"ORDER BY {q('received_at')} LIMIT %s{skip_locked}) AND {due} RETURNING {q('id')}"
-    )
-    params: list[str | int | datetime] = [
-        now + timedelta(seconds=LEASE_SECONDS),
-        *due_params,
-        limit,
-        *due_params,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [row[0] for row in cursor.fetchall()]
+    with transaction.atomic():
+        ids = list(
+            InboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(_due(now))
+            .order_by("received_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        InboxEvent.objects.filter(pk__in=ids).update(**_lease(now))
     return list(InboxEvent.objects.filter(pk__in=ids).order_by("received_at"))
 
 

@@ -43,28 +43,23 @@ def check_encryption_key_reads_stored_data(
     decrypt with the configured keys, so a wrong key stops the deploy, not a customer."""
     if not databases:
         return []
-    from django.db import DatabaseError
+    from django.db import DatabaseError, connection
 
     from paylinks.crypto import DecryptionError, decrypt
     from paylinks.models import Payment
 
     try:
-        sample = (
-            Payment.objects.exclude(customer_email__isnull=True)
-            .order_by("-id")
-            .values_list("id", flat=True)[:1]
-        )
-        ids = list(sample)
-        if not ids:
-            return []
-        from django.db import connection
-
+        # The newest value that is encrypted: blank fields are stored as "" (see crypto).
+        table = Payment._meta.db_table
         with connection.cursor() as cursor:
-            table = Payment._meta.db_table
-            cursor.execute(f"SELECT customer_email FROM {table} WHERE id = %s", [ids[0]])  # noqa: S608
-            (token,) = cursor.fetchone()
-        if token:
-            decrypt(token, where="paylinks.Payment.customer_email")
+            cursor.execute(
+                f"SELECT customer_email FROM {table} "  # noqa: S608
+                "WHERE customer_email IS NOT NULL AND customer_email <> '' "
+                "ORDER BY id DESC LIMIT 1"
+            )
+            row = cursor.fetchone()
+        if row:
+            decrypt(row[0], where="paylinks.Payment.customer_email")
     except DecryptionError as exc:
         return [Error(str(exc), id="paylinks.E005")]
     except DatabaseError:

@@ -38,6 +38,15 @@ def test_the_database_holds_no_plaintext_customer_data(acme) -> None:
     assert Payment.objects.get().customer_email == EMAIL
 
 
+def test_blank_fields_are_stored_blank_and_filled_ones_encrypted(acme) -> None:
+    PaymentFactory(link__merchant=acme, customer_email=EMAIL, customer_name="", customer_phone="")
+    assert raw("customer_name") == [""] and raw("customer_phone") == [""]
+    assert raw("customer_email")[0].startswith("gAAAAA")
+    payment = Payment.objects.get()
+    stored = (payment.customer_email, payment.customer_name, payment.customer_phone)
+    assert stored == (EMAIL, "", "")
+
+
 def test_a_wrong_key_fails_loudly_instead_of_returning_ciphertext(acme, settings) -> None:
     PaymentFactory(link__merchant=acme, customer_email=EMAIL)
     settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode()]
@@ -65,6 +74,17 @@ def test_the_database_check_catches_a_wrong_key_before_any_customer_does(acme, s
     ]
 
 
+def test_the_database_check_reads_an_encrypted_value_behind_newer_blank_ones(
+    acme, settings
+) -> None:
+    from django.core.checks import run_checks
+
+    PaymentFactory(link__merchant=acme, customer_email=EMAIL)
+    PaymentFactory.create_batch(2, link__merchant=acme, customer_email="")
+    settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode()]
+    assert "paylinks.E005" in [e.id for e in run_checks(databases=["default"])]
+
+
 def test_rotate_keys_round_trips(acme, settings) -> None:
     old = settings.FIELD_ENCRYPTION_KEY[0]
     PaymentFactory.create_batch(3, link__merchant=acme, customer_email=EMAIL, customer_name="Ada")
@@ -78,6 +98,8 @@ def test_rotate_keys_round_trips(acme, settings) -> None:
     settings.FIELD_ENCRYPTION_KEY = [new]
     assert {p.customer_email for p in Payment.objects.all()} == {EMAIL}
     assert {p.customer_name for p in Payment.objects.all()} == {"Ada"}
+    # Blank fields were left blank, not encrypted by the rotation.
+    assert set(raw("customer_phone")) == {""}
     # Running it again is harmless.
     call_command("rotate_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert {p.customer_email for p in Payment.objects.all()} == {EMAIL}

@@ -48,7 +48,7 @@ class Command(BaseCommand):
                 rows = cursor.fetchall()
                 for row in rows:
                     try:
-                        values = [None if v is None else rotate(v) for v in row[1:]]
+                        values = [rotate(v) if v else v for v in row[1:]]  # blanks stay blank
                     except DecryptionError as exc:
                         raise CommandError(f"{table} row {row[0]}: {exc}") from None
                     cursor.execute(

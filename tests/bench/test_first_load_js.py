@@ -52,3 +52,20 @@ def test_counts_each_module_script_once_and_skips_nomodule(site: str) -> None:
     assert files == 2
     assert raw == sum(len(body) for body in loaded)
     assert packed == sum(len(gzip.compress(body, 9)) for body in loaded)
+
+
+def test_the_framework_floor_is_an_empty_app_router_page_built_and_removed() -> None:
+    """The floor docs/scaling.md compares /pay/[slug] with: a real ``next build`` of an
+    empty App Router page with the checkout's own packages. It loads React and the App
+    Router runtime (so far from nothing), and its scratch folder does not outlive it."""
+    from bench.run import framework_floor_js
+    from tests.e2e.servers import CHECKOUT, build_checkout, missing_node
+
+    reason = missing_node()
+    if reason:
+        pytest.skip(reason)
+    build_checkout()  # npm ci when needed: the floor is built with checkout/node_modules
+    files, raw, packed = framework_floor_js()
+    assert files >= 2
+    assert 0 < packed < raw
+    assert not list(CHECKOUT.glob(".bench-floor-*"))

@@ -7,6 +7,7 @@ also the first defence against card testing through a public link.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -38,9 +39,17 @@ class CheckoutIPThrottle(PublicIPThrottle):
     scope = "checkout_ip"
 
 
+# What a slug can look like (paylinks.models.links.new_slug; checkout/lib/config.ts).
+SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 class CheckoutLinkThrottle(_Throttle):
     scope = "checkout_link"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
-        slug = str(view.kwargs.get("slug", ""))[:64]
-        return self.cache_format % {"scope": self.scope, "ident": slug} if slug else None
+        # Something that cannot be a slug names no link: it gets its 404 under the
+        # per-IP limit alone, and never becomes a cache key (spaces, CR/LF, 10 KB).
+        slug = str(view.kwargs.get("slug", ""))
+        if not SLUG.fullmatch(slug):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": slug}

@@ -326,6 +326,24 @@ class TestRateLimits:
         assert codes == [201, 201, 429, 429]
         assert checkout(client, other.slug).status_code == 201
 
+    @pytest.mark.parametrize("slug", ["a b", "a\r\nSet-Cookie:x=1", "é", "x" * 10_000])
+    def test_what_cannot_be_a_slug_is_a_404_and_never_a_per_link_cache_key(
+        self, client, settings, slug
+    ) -> None:
+        import warnings
+        from urllib.parse import quote
+
+        from django.core.cache import CacheKeyWarning
+
+        settings.PAYLINKS_RATE_LIMITS = {"checkout_link": "1/min"}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CacheKeyWarning)  # memcached would refuse the key
+            codes = [
+                checkout(client, quote(slug), REMOTE_ADDR=f"10.0.1.{i}").status_code
+                for i in range(3)
+            ]
+        assert codes == [404, 404, 404]
+
     def test_reads_are_limited_per_ip(self, client, acme, settings) -> None:
         settings.PAYLINKS_RATE_LIMITS = {"public_ip": "2/min"}
         link = PaymentLinkFactory(merchant=acme)

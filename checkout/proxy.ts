@@ -50,6 +50,14 @@ export async function proxy(request: NextRequest): Promise<NextResponse> {
   if (newVisitor) visitor = newVisitorId();
   headers.set(VISITOR_HEADER, visitor as string);
 
+  // Next.js answers a 500 for a dynamic segment holding a %-escape that decodes to no
+  // text ("/pay/%ff"). Such an address names nothing here: show the not-found page.
+  if (safeDecode(pathname) === null) {
+    const response = NextResponse.rewrite(new URL("/not-found", request.url), { request: { headers } });
+    response.headers.set("Content-Security-Policy", csp);
+    return response;
+  }
+
   let status = 200;
   let clearForm = false;
   const match = LINK_PAGE.exec(pathname);

@@ -4,13 +4,13 @@ from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
-from paylinks import webhooks
 from paylinks.admin import site as console
+from paylinks.webhooks.views import stripe_webhook
 
 urlpatterns = [
     path("admin/", console.urls),
     path("api/v1/", include("paylinks.api.urls")),
-    path("webhooks/stripe/", webhooks.stripe_webhook, name="stripe-webhook"),
+    path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
     path("sandbox/", include("paylinks.gateways.sandbox.urls")),
     path("accounts/", include("allauth.urls")),
     path("cms/", include(wagtailadmin_urls)),

@@ -20,8 +20,8 @@ from unfold.decorators import action, display
 from unfold.paginator import InfinitePaginator
 
 from paylinks import permissions
-from paylinks import webhooks as pipeline
 from paylinks.models import WebhookEvent
+from paylinks.webhooks import inbox
 
 from . import display as ui
 from .mixins import ConsoleAdmin, back_to_change_page
@@ -152,7 +152,7 @@ class WebhookEventAdmin(ConsoleAdmin, ModelAdmin):
                     "form_submit_text": "Reprocess"})  # fmt: skip
     def reprocess_event(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
         event = self.get_object_or_404(request, object_id)
-        self._report(request, event, pipeline.reprocess(event.pk))
+        self._report(request, event, inbox.reprocess(event.pk))
         return back_to_change_page(request, event)
 
     @action(description="Reprocess selected events", permissions=["reprocess"])
@@ -160,7 +160,7 @@ class WebhookEventAdmin(ConsoleAdmin, ModelAdmin):
         if not may_reprocess(request.user):
             raise PermissionDenied
         for event in queryset[:100]:
-            self._report(request, event, pipeline.reprocess(event.pk))
+            self._report(request, event, inbox.reprocess(event.pk))
 
     @staticmethod
     def _report(request: HttpRequest, event: WebhookEvent, outcome: str) -> None:

@@ -19,9 +19,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from paylinks import money
-from paylinks.gateways import GatewayError, get_gateway
+from paylinks.gateways import GatewayError
 from paylinks.models import AfterPayment, AmountType, LinkState, Payment, PaymentLink, PaymentStatus
 from paylinks.selectors.links import link_get_public, link_state
+from paylinks.selectors.payments import payment_get_by_public_id, payment_get_by_session
 from paylinks.services import analytics as analytics_services
 from paylinks.services import payments as payment_services
 
@@ -160,8 +161,7 @@ def _sync_if_stale(payment: Payment) -> Payment:
     if not cache.add(f"paylinks:status-sync:{payment.pk}", 1, STATUS_SYNC_INTERVAL.seconds):
         return payment
     try:
-        session = get_gateway(payment.gateway).retrieve_checkout_session(payment.gateway_session_id)
-        return payment_services.payment_sync(payment=payment, session=session)
+        return payment_services.payment_refresh(payment=payment)
     except (GatewayError, payment_services.PaymentMismatch):
         return payment
 
@@ -177,13 +177,7 @@ class CheckoutStatusView(PublicView):
 
     @extend_schema(summary="The status of a checkout session", responses={200: dict})
     def get(self, request: Request, session_id: str) -> Response:
-        payment = (
-            Payment.objects.select_related("link", "link__merchant")
-            .filter(gateway_session_id=session_id[:255])
-            .first()
-            if session_id
-            else None
-        )
+        payment = payment_get_by_session(session_id)
         if payment is None:
             raise ApiError("not_found", "This checkout session does not exist.", 404)
         payment = _sync_if_stale(payment)
@@ -219,7 +213,7 @@ class CheckoutCancelView(PublicView):
         summary="The customer left the hosted checkout", request=None, responses={200: dict}
     )
     def post(self, request: Request, payment_id: str) -> Response:
-        payment = Payment.objects.select_related("link").filter(public_id=payment_id[:32]).first()
+        payment = payment_get_by_public_id(payment_id)
         if payment is None:
             raise ApiError("not_found", "This payment does not exist.", 404)
         payment = payment_services.checkout_cancel(payment=payment)
@@ -243,7 +237,7 @@ class LinkViewRecordView(PublicView):
             raise ApiError(
                 "invalid_request", "visitor must be an opaque id of 16-128 characters.", 400
             )
-        link = PaymentLink.objects.filter(slug=slug[:64]).first()
+        link = link_get_public(slug)
         if link is None:
             raise ApiError("not_found", "This payment link does not exist.", 404)
         recorded = analytics_services.link_view_record(link=link, visitor=visitor)

@@ -20,6 +20,10 @@ from typing import Any
 
 import stripe
 
+#: The refund reasons Stripe's API accepts (``Refund.reason``). Both adapters speak
+#: Stripe's language; Paylinks' own reasons (over limit, other) are not among them.
+STRIPE_REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
+
 
 class GatewayError(Exception):
     """The gateway refused or could not be reached.

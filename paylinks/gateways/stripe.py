@@ -33,6 +33,7 @@ from stripe.params.checkout import (
 )
 
 from .base import (
+    STRIPE_REFUND_REASONS,
     CheckoutRequest,
     CheckoutSession,
     Gateway,
@@ -56,9 +57,6 @@ EXPIRY_MARGIN: Final = timedelta(seconds=60)
 #: expiry further away than this (a link that closes in ten minutes) is refused instead,
 #: because lifting it would keep the session open well past what the caller allowed.
 EXPIRY_LIFT_GRACE: Final = timedelta(minutes=5)
-
-#: The refund reasons Stripe accepts; anything else goes to the refund's metadata.
-STRIPE_REFUND_REASONS: Final = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 
 #: What retrieve (and expire) expand: the intent, its latest charge (the method's details
 #: and the amount refunded) and its PaymentMethod (the method before any charge exists).
@@ -120,7 +118,7 @@ class StripeGateway(Gateway):
         params: RefundCreateParams = {"payment_intent": payment_intent_id, "amount": amount}
         if reason in STRIPE_REFUND_REASONS:
             params["reason"] = reason
-        elif reason:
+        elif reason:  # Paylinks' own reasons (over_limit, other) ride in the metadata
             params["metadata"] = {"paylinks_reason": reason[:500]}
         created = self._call(
             lambda: self._client.v1.refunds.create(params, {"idempotency_key": idempotency_key})

@@ -1,15 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db.models import Case, CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from paylinks import permissions
 from paylinks.fastsql import CompiledQuery
-from paylinks.models import LinkState, Payment, PaymentLink
+from paylinks.models import LinkState, Payment, PaymentLink, PaymentStatus
 from paylinks.models.payments import COMPLETED_STATUSES
 
 
@@ -37,10 +35,6 @@ def with_state(qs: QuerySet[PaymentLink], now: datetime | None = None) -> QueryS
     )
 
 
-def links_visible_to(user: Any) -> QuerySet[PaymentLink]:
-    return PaymentLink.objects.filter(merchant__in=permissions.visible_merchants(user))
-
-
 def link_state(link: PaymentLink, now: datetime | None = None) -> LinkState:
     completed = getattr(link, "completed_count", None)
     if completed is None:
@@ -51,6 +45,20 @@ def link_state(link: PaymentLink, now: datetime | None = None) -> LinkState:
             else 0
         )
     return link.state_at(now or timezone.now(), completed)
+
+
+def link_places_held(link: PaymentLink, now: datetime) -> int:
+    """Payments that hold one of a limited link's places: completed ones, checkouts still
+    open, and delayed payments still processing. Failed or expired ones hold none."""
+    return (
+        link.payments.filter(
+            Q(status__in=COMPLETED_STATUSES)
+            | Q(status=PaymentStatus.PENDING, expires_at__gt=now)
+            | Q(status=PaymentStatus.PENDING, session_completed_at__isnull=False)
+        )
+        .order_by()
+        .count()
+    )
 
 
 def link_get_public(slug: str) -> PaymentLink | None:

@@ -1,12 +1,69 @@
+"""Reads of payments: by the identifiers customers and gateways hold, and what is due."""
+
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q
+from django.utils import timezone
 
-from paylinks import permissions
-from paylinks.models import Payment
+from paylinks.models import Payment, PaymentStatus
+
+# A pending payment is re-checked this long after its session should have closed, and a
+# processing (delayed-method) payment at most this often.
+EXPIRY_GRACE = timedelta(minutes=1)
+PROCESSING_RECHECK = timedelta(minutes=10)
 
 
-def payments_visible_to(user: Any) -> QuerySet[Payment]:
-    return Payment.objects.filter(merchant__in=permissions.visible_merchants(user))
+def payment_get_by_session(session_id: str) -> Payment | None:
+    """The payment a checkout session id belongs to, with its link and merchant."""
+    if not session_id:
+        return None
+    return (
+        Payment.objects.select_related("link", "link__merchant")
+        .filter(gateway_session_id=session_id[:255])
+        .first()
+    )
+
+
+def payment_get_by_public_id(public_id: str) -> Payment | None:
+    """A payment by its Paylinks id (``pay_...``), with its link."""
+    if not public_id:
+        return None
+    return Payment.objects.select_related("link").filter(public_id=public_id[:32]).first()
+
+
+def payment_for_gateway_object(gateway: str, obj: dict[str, Any]) -> Payment | None:
+    """The payment a gateway object (session, intent, charge) is about, or None.
+
+    Found by the session id, the intent id, or the metadata Paylinks put on the session.
+    """
+    metadata = obj.get("metadata") or {}
+    query = Q()
+    if obj.get("object") == "checkout.session" and obj.get("id"):
+        query |= Q(gateway_session_id=obj["id"])
+    if obj.get("object") == "payment_intent" and obj.get("id"):
+        query |= Q(payment_intent_id=obj["id"])
+    if obj.get("object") == "charge" and obj.get("payment_intent"):
+        query |= Q(payment_intent_id=obj["payment_intent"])
+    public_id = metadata.get("paylinks_payment") or obj.get("client_reference_id")
+    if public_id:
+        query |= Q(public_id=public_id)
+    if not query:
+        return None
+    return Payment.objects.filter(query, gateway=gateway).first()
+
+
+def payments_due_for_check(*, everything: bool = False, limit: int = 1000) -> list[int]:
+    """Ids of pending payments that should have moved by now (all pending ones with
+    ``everything``), oldest first: what the sweeper re-asks the gateway about."""
+    now = timezone.now()
+    pending = Payment.objects.filter(status=PaymentStatus.PENDING)
+    if not everything:
+        pending = pending.filter(
+            Q(expires_at__lte=now - EXPIRY_GRACE, session_completed_at__isnull=True)
+            | Q(session_completed_at__isnull=False, last_synced_at__lte=now - PROCESSING_RECHECK)
+            | Q(session_completed_at__isnull=False, last_synced_at__isnull=True)
+        )
+    return list(pending.order_by("created_at").values_list("pk", flat=True)[:limit])

@@ -21,7 +21,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from paylinks import fastsql, money
@@ -35,7 +34,10 @@ from paylinks.models import (
     PaymentStatus,
 )
 from paylinks.models.payments import COMPLETED_STATUSES, TRANSITIONS
-from paylinks.selectors.links import link_get_for_checkout, link_state
+from paylinks.queueing import enqueue_with_transaction
+from paylinks.selectors.links import link_get_for_checkout, link_places_held, link_state
+
+from .refunds import refund_over_limit_payment
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +141,7 @@ def _reserve(*, slug: str, amount: Any, email: str, idempotency_key: str) -> tup
     if state == LinkState.SOLD_OUT:
         raise CheckoutError("sold_out", "This payment link is sold out.", 409)
     charge = amount_to_charge(link, amount)
-    if link.payment_limit is not None and slots_held(link, now) >= link.payment_limit:
+    if link.payment_limit is not None and link_places_held(link, now) >= link.payment_limit:
         raise CheckoutError(
             "sold_out",
             "Every remaining place is being paid for right now. Try again in a few minutes.",
@@ -218,20 +220,6 @@ def amount_to_charge(link: PaymentLink, amount: Any) -> int:
             400,
         )
     return minor
-
-
-def slots_held(link: PaymentLink, now: datetime) -> int:
-    """Payments that hold one of a limited link's places: completed ones, checkouts still
-    open, and delayed payments still processing. Failed or expired ones hold none."""
-    return (
-        link.payments.filter(
-            Q(status__in=COMPLETED_STATUSES)
-            | Q(status=PaymentStatus.PENDING, expires_at__gt=now)
-            | Q(status=PaymentStatus.PENDING, session_completed_at__isnull=False)
-        )
-        .order_by()
-        .count()
-    )
 
 
 def session_expiry(link: PaymentLink, now: datetime) -> datetime:
@@ -326,6 +314,27 @@ def checkout_cancel(*, payment: Payment) -> Payment:
 
 
 # --- applying what the gateway reports --------------------------------------------------
+def payment_refresh(
+    *,
+    payment: Payment,
+    session_id: str = "",
+    gateway_event_id: str = "",
+) -> Payment:
+    """Ask the gateway about the payment's checkout session now, and apply its answer.
+
+    The one way Paylinks learns what happened to a payment: webhook handlers, the
+    sweeper and the confirmation page all come here, and none trusts an event's body.
+    ``session_id`` names the session when the payment has not recorded one yet (an event
+    that arrived before the checkout call returned). Raises ``GatewayError`` when the
+    gateway cannot answer and ``PaymentMismatch`` when its session is not this payment's.
+    """
+    session_id = payment.gateway_session_id or session_id
+    if not session_id:
+        raise GatewayError(f"{payment.public_id} has no checkout session", permanent=True)
+    session = get_gateway(payment.gateway).retrieve_checkout_session(session_id)
+    return payment_sync(payment=payment, session=session, gateway_event_id=gateway_event_id)
+
+
 def payment_sync(
     *,
     payment: Payment,
@@ -355,8 +364,6 @@ def payment_sync(
         locked.last_synced_at = timezone.now()
         locked.save()
         if over_limit:
-            from paylinks.tasks import enqueue_with_transaction, refund_over_limit_payment
-
             enqueue_with_transaction(refund_over_limit_payment, locked.pk)
     return locked
 
@@ -376,6 +383,8 @@ def _observe(payment: Payment, session: CheckoutSession) -> bool:
 
     Returns whether the refunded amount grew.
     """
+    if not payment.gateway_session_id:
+        payment.gateway_session_id = session.id
     if session.payment_intent_id:
         payment.payment_intent_id = session.payment_intent_id
     if session.payment_method is not None:

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Sum
+from django.tasks import task
 from django.utils import timezone
 
 from paylinks import money, permissions
@@ -27,9 +28,6 @@ from paylinks.models.payments import COMPLETED_STATUSES
 from .audit import audit_record
 
 logger = logging.getLogger(__name__)
-
-# What Stripe accepts as a refund reason; anything else goes without one.
-GATEWAY_REASONS = {"requested_by_customer", "duplicate", "fraudulent"}
 
 
 def refundable_amount(payment: Payment) -> int:
@@ -133,7 +131,7 @@ def _send(refund: Refund) -> None:
         result = get_gateway(payment.gateway).refund(
             payment_intent_id=payment.payment_intent_id,
             amount=refund.amount,
-            reason=refund.reason if refund.reason in GATEWAY_REASONS else "",
+            reason=refund.reason,  # the adapter maps it to what its API accepts
             idempotency_key=refund.idempotency_key,
         )
     except GatewayError as exc:
@@ -169,6 +167,12 @@ def retry_pending_refunds(older_than_seconds: int = 60) -> int:
             _send(refund)
         retried += 1
     return retried
+
+
+@task()
+def refund_over_limit_payment(payment_id: int) -> str:
+    """The task ``payment_sync`` enqueues for a payment that succeeded beyond the limit."""
+    return refund_over_limit(payment_id)
 
 
 def refund_over_limit(payment_id: int) -> str:

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from django.db import close_old_connections, connections
 
-from paylinks import webhooks
 from paylinks.gateways import get_gateway
+from paylinks.webhooks import inbox
 
 from .servers import (
     BROWSER_FLAGS,
@@ -104,7 +104,7 @@ def next_server(checkout_build, live_server) -> Iterator[NextServer]:  # type: i
 
 
 def _work(stop: threading.Event) -> None:
-    from paylinks.services.reconcile import sweep
+    from paylinks.sweeper import sweep
     from tests.payments.helpers import drain
 
     rounds = 0
@@ -138,7 +138,7 @@ def site(live_server, next_server, worker, settings, monkeypatch):  # type: igno
     """Django, the worker and the checkout page, wired to each other."""
     # Webhook events wake the worker in batches, as in production (a fresh window).
     settings.PAYLINKS_WEBHOOK_BATCH_MS = 500
-    monkeypatch.setattr(webhooks, "_waker", webhooks._Waker())
+    monkeypatch.setattr(inbox, "_waker", inbox._Waker())
     settings.SITE_URL = live_server.url
     settings.PUBLIC_CHECKOUT_URL = next_server.url
     settings.PAYLINKS_GATEWAY = "sandbox"

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from paylinks.models import LinkState, Payment, PaymentStatus
 from paylinks.selectors.links import link_state
-from paylinks.services.reconcile import sweep
+from paylinks.sweeper import sweep
 
 from ..factories import PaymentFactory, PaymentLinkFactory
 from .helpers import drain, pay

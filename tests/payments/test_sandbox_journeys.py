@@ -12,7 +12,7 @@ import time_machine
 from django.utils import timezone
 
 from paylinks.models import Payment, PaymentStatus, WebhookEvent
-from paylinks.services.reconcile import sweep
+from paylinks.sweeper import sweep
 
 from ..factories import PaymentLinkFactory
 from .helpers import drain, pay, start_checkout

@@ -15,21 +15,21 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from paylinks import webhooks
 from paylinks.models import WebhookEvent
+from paylinks.webhooks import inbox
 
 from .helpers import drain
 from .test_webhooks import event_body, post, signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
-DRAIN_TASK = "paylinks.tasks.drain_inbox"
+DRAIN_TASK = "paylinks.webhooks.inbox.drain_inbox"
 
 
 @pytest.fixture
 def window(settings, monkeypatch):  # type: ignore[no-untyped-def]
     """A fresh waker with a long window: everything a test posts falls inside it."""
     settings.PAYLINKS_WEBHOOK_BATCH_MS = 60_000
-    monkeypatch.setattr(webhooks, "_waker", webhooks._Waker())
+    monkeypatch.setattr(inbox, "_waker", inbox._Waker())
     return settings
 
 
@@ -88,7 +88,7 @@ def test_events_after_the_first_wake_up_are_found_when_the_window_ends(client, w
 
 def test_a_new_window_wakes_a_worker_at_once(client, settings, monkeypatch) -> None:
     settings.PAYLINKS_WEBHOOK_BATCH_MS = 20
-    monkeypatch.setattr(webhooks, "_waker", webhooks._Waker())
+    monkeypatch.setattr(inbox, "_waker", inbox._Waker())
     for n in range(3):
         deliver(client, settings, f"evt_window_{n}")
         time.sleep(0.05)  # past the window: the next event opens a new one
@@ -119,7 +119,7 @@ def test_workers_draining_together_share_the_events_and_process_each_once() -> N
 
     def work(_: int) -> dict[str, int]:
         try:
-            return webhooks.drain(batch=7)
+            return inbox.drain(batch=7)
         finally:
             connection.close()
 

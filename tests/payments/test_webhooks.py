@@ -20,7 +20,7 @@ from paylinks.gateways.sandbox.cards import card_for
 from paylinks.gateways.sandbox.delivery import sign
 from paylinks.models import Payment, PaymentStatus, WebhookEvent
 from paylinks.services.payments import checkout_start
-from paylinks.webhooks import process_inbox_event, reprocess
+from paylinks.webhooks.inbox import process_inbox_event, reprocess
 
 from ..factories import PaymentLinkFactory
 from .helpers import drain
@@ -218,7 +218,7 @@ class TestProcessing:
         }
         get_gateway.cache_clear()
         with time_machine.travel(timezone.now() + timedelta(seconds=6)):
-            from paylinks.services.reconcile import sweep
+            from paylinks.sweeper import sweep
 
             sweep()
         row.refresh_from_db()

@@ -14,7 +14,10 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from django.db.models import Q
+from django.tasks import task
 from django.utils import timezone
+
+from paylinks.queueing import enqueue_with_transaction
 
 from .models import SandboxEvent
 
@@ -35,6 +38,16 @@ def sign(body: str, secret: str, timestamp: int | None = None) -> str:
 
 def webhook_url() -> str:
     return settings.SANDBOX_WEBHOOK_URL or f"{settings.SITE_URL}/webhooks/stripe/"
+
+
+@task()
+def deliver_event(event_id: str) -> bool:
+    return deliver(event_id)
+
+
+def schedule_delivery(event_id: str) -> None:
+    """Deliver a new event as soon as the transaction that emitted it commits."""
+    enqueue_with_transaction(deliver_event, event_id)
 
 
 def deliver(event_id: str) -> bool:

@@ -15,12 +15,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.tasks import task
 from django.utils import timezone
 
 from paylinks import fastsql
-from paylinks.gateways.base import CheckoutRequest, GatewayError
+from paylinks.gateways.base import STRIPE_REFUND_REASONS, CheckoutRequest, GatewayError
+from paylinks.queueing import enqueue_with_transaction
 
-from . import objects
+from . import delivery, objects
 from .cards import AUTHENTICATION_FAILED, Outcome, TestInstrument
 from .models import (
     SandboxEvent,
@@ -200,10 +202,14 @@ def pay_with_sepa(
     session.save()
     _emit("payment_intent.processing", objects.payment_intent_object(intent))
     _emit("checkout.session.completed", objects.session_object(session))
-    from .tasks import schedule_settlement
-
-    schedule_settlement(intent.id, intent.settle_at)
+    enqueue_with_transaction(settle_intent, intent.id, run_after=intent.settle_at)
     return Attempt("processing")
+
+
+@task()
+def settle_intent(intent_id: str) -> bool:
+    """The deferred task a delayed (SEPA) payment schedules for its settlement time."""
+    return settle(intent_id)
 
 
 @transaction.atomic
@@ -301,7 +307,10 @@ def refund(*, intent_id: str, amount: int, reason: str, idempotency_key: str) ->
             code="amount_too_large",
         )
     created = SandboxRefund.objects.create(
-        payment_intent=intent, amount=amount, reason=reason, idempotency_key=idempotency_key
+        payment_intent=intent,
+        amount=amount,
+        reason=reason if reason in STRIPE_REFUND_REASONS else "",
+        idempotency_key=idempotency_key,
     )
     intent.amount_refunded += amount
     intent.save(update_fields=["amount_refunded"])
@@ -336,7 +345,5 @@ def _emit(event_type: str, data_object: dict[str, Any]) -> SandboxEvent:
     event.payload = objects.event_envelope(event, data_object)
     event.next_attempt_at = event.created_at
     event.save(force_insert=True)
-    from .tasks import schedule_delivery
-
-    schedule_delivery(event.id)
+    delivery.schedule_delivery(event.id)
     return event

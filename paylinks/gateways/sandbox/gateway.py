@@ -21,7 +21,7 @@ from paylinks.gateways.base import (
     verify_stripe_signature,
 )
 
-from . import engine, objects
+from . import delivery, engine, objects
 from .models import SandboxPaymentIntent, SandboxSession
 
 
@@ -61,9 +61,10 @@ class SandboxGateway(Gateway):
         return verify_stripe_signature(payload, signature_header, settings.STRIPE_WEBHOOK_SECRET)
 
     def housekeeping(self) -> dict[str, int]:
-        from .tasks import sweep
-
-        return sweep()
+        """The sandbox's own clock: expiries, due settlements, undelivered events."""
+        result = engine.sweep()
+        delivered = sum(delivery.deliver(event_id) for event_id in delivery.due_events())
+        return {**result, "delivered": delivered}
 
     @staticmethod
     def _view(session: SandboxSession, *, look_for_intent: bool = True) -> CheckoutSession:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from paylinks.services.reconcile import sweep
+from paylinks.sweeper import sweep
 
 
 class Command(BaseCommand):

@@ -17,12 +17,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from paylinks.sweeper import sweep
+
 logger = logging.getLogger("paylinks.worker")
 
 
 def sweep_forever(interval: float, stop: threading.Event) -> None:
-    from paylinks.services.reconcile import sweep
-
     while not stop.wait(interval):
         try:
             close_old_connections()

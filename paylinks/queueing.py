@@ -1,4 +1,8 @@
-"""Background tasks (Django's task framework) and the helper that enqueues them safely.
+"""Enqueueing background tasks (Django's task framework) safely, from any layer.
+
+Tasks live beside the code they run (``drain_inbox`` in ``paylinks.webhooks.inbox``,
+``refund_over_limit_payment`` in ``paylinks.services.refunds``, ...); this module only
+sends them, so a service can enqueue work without importing the worker's modules.
 
 A task exists exactly when the transaction that asked for it commits:
 
@@ -17,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.tasks import Task, task
+from django.tasks import Task
 from django_tasks_db.backend import DatabaseBackend
 
 logger = logging.getLogger(__name__)
@@ -47,33 +51,3 @@ def _send(task_: Task[Any, Any], args: tuple[Any, ...], run_after: datetime | No
         task_.using(run_after=run_after).enqueue(*args)
     # A backend that cannot defer (the in-process one) leaves deferred work to the
     # sweeper, which finds it through the durable tables.
-
-
-@task()
-def drain_inbox() -> dict[str, int]:
-    """Process the webhook events that are due (web processes send this, batched)."""
-    from paylinks.webhooks import drain
-
-    return drain()
-
-
-@task()
-def process_webhook_event(inbox_id: int) -> str:
-    """Process one inbox event (what earlier versions queued per event; still runs them)."""
-    from paylinks.webhooks import process_inbox_event
-
-    return process_inbox_event(inbox_id)
-
-
-@task()
-def sweep() -> dict[str, int]:
-    from paylinks.services.reconcile import sweep as run_sweep
-
-    return run_sweep()
-
-
-@task()
-def refund_over_limit_payment(payment_id: int) -> str:
-    from paylinks.services.refunds import refund_over_limit
-
-    return refund_over_limit(payment_id)

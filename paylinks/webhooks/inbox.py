@@ -1,17 +1,13 @@
-"""The webhook pipeline, one path for every gateway.
-
-    verify the signature on the raw body -> store the event in the inbox (unique per
-    gateway and event id) -> answer 200 -> workers drain the inbox in batches
+"""The webhook inbox: every event stored once, then processed by workers, retried on failure.
 
 The inbox row is the only thing written per event: it is the durable record that the
 event needs processing. Web processes then wake the workers with a ``drain_inbox`` task,
 at most twice per ``PAYLINKS_WEBHOOK_BATCH_MS`` each (see ``_Waker``), and a woken worker
 processes every due event it can claim. If waking fails, the sweeper finds the events.
 
-Processing re-retrieves the checkout session from the gateway and hands it to
-``payment_sync``; the event's payload is only used to find which payment it is about.
-Duplicates, out-of-order delivery and unknown types are normal traffic. A failed
-processing attempt keeps the row with its error and is retried with backoff.
+Processing hands the event to its handler (``paylinks.webhooks.handlers``). Duplicates,
+out-of-order delivery and unknown types are normal traffic. A failed processing attempt
+keeps the row with its error and is retried with backoff.
 """
 
 from __future__ import annotations
@@ -20,54 +16,25 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
-from django.http import HttpRequest, JsonResponse
+from django.tasks import task
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
-from paylinks.gateways import SignatureError, WebhookEvent, get_gateway
-from paylinks.models import Payment
+from paylinks.gateways import WebhookEvent
 from paylinks.models import WebhookEvent as InboxEvent
-from paylinks.services.payments import payment_sync, record_failed_attempt
+from paylinks.queueing import enqueue_with_transaction
 
-logger = logging.getLogger(__name__)
+from .handlers import HANDLERS, as_event
+
+logger = logging.getLogger("paylinks.webhooks")
 
 # Seconds before the n-th retry of an event whose processing failed.
 RETRY_DELAYS = [5, 30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
 LEASE_SECONDS = 120
-MAX_BODY_BYTES = 512 * 1024
-
-
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
-
-
-@csrf_exempt
-@require_POST
-@transaction.non_atomic_requests
-def stripe_webhook(request: HttpRequest) -> JsonResponse:
-    """``POST /webhooks/stripe/``: where Stripe and the sandbox deliver their events."""
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
-        return _error(400, "payload_too_large", "The event body is too large.")
-    gateway = get_gateway()
-    try:
-        event = gateway.parse_webhook(request.body, request.headers.get("Stripe-Signature", ""))
-    except SignatureError as exc:
-        logger.warning("Rejected webhook: %s", exc)
-        return _error(400, "invalid_signature", "The webhook signature could not be verified.")
-    try:
-        created = store_event(gateway.name, event)
-    except DatabaseError:
-        logger.exception("Could not store webhook event %s", event.id)
-        # Non-2xx: the gateway keeps the event and delivers it again later.
-        return _error(503, "unavailable", "The event could not be stored; retry later.")
-    return JsonResponse({"received": True, "duplicate": not created}, status=200)
 
 
 def store_event(gateway_name: str, event: WebhookEvent) -> bool:
@@ -124,8 +91,6 @@ class _Waker:
     def wake_at(self) -> float | None:
         """When the drain task for an event stored now should run: 0.0 for "now", a
         delay in seconds, or None when an already sent task will find the event."""
-        from paylinks.tasks import drain_inbox
-
         window = settings.PAYLINKS_WEBHOOK_BATCH_MS / 1000
         if window <= 0 or not drain_inbox.get_backend().supports_defer:
             return 0.0
@@ -145,8 +110,6 @@ _waker = _Waker()
 
 def wake_workers() -> None:
     """Send a ``drain_inbox`` task if this process owes one (see ``_Waker``)."""
-    from paylinks.tasks import drain_inbox, enqueue_with_transaction
-
     delay = _waker.wake_at()
     if delay is not None:
         # With the database task backend inside a caller's transaction, the task row
@@ -157,86 +120,6 @@ def wake_workers() -> None:
 
 
 # --- processing -------------------------------------------------------------------------
-Handler = Callable[[InboxEvent, WebhookEvent], str]
-
-
-def _as_event(row: InboxEvent) -> WebhookEvent:
-    data = row.payload
-    return WebhookEvent(
-        id=row.event_id,
-        type=row.type,
-        created=int(data.get("created") or 0),
-        data_object=(data.get("data") or {}).get("object") or {},
-        payload=data,
-    )
-
-
-def _payment_for_object(gateway: str, obj: dict) -> Payment | None:
-    """Find the payment an event is about: by session id, intent id or our metadata."""
-    metadata = obj.get("metadata") or {}
-    query = Q()
-    if obj.get("object") == "checkout.session" and obj.get("id"):
-        query |= Q(gateway_session_id=obj["id"])
-    if obj.get("object") == "payment_intent" and obj.get("id"):
-        query |= Q(payment_intent_id=obj["id"])
-    if obj.get("object") == "charge" and obj.get("payment_intent"):
-        query |= Q(payment_intent_id=obj["payment_intent"])
-    public_id = metadata.get("paylinks_payment") or obj.get("client_reference_id")
-    if public_id:
-        query |= Q(public_id=public_id)
-    if not query:
-        return None
-    return Payment.objects.filter(query, gateway=gateway).first()
-
-
-def _sync_session(row: InboxEvent, event: WebhookEvent) -> str:
-    payment = _payment_for_object(row.gateway, event.data_object)
-    if payment is None:
-        return "ignored: not a Paylinks payment"
-    session_id = payment.gateway_session_id or event.object_id
-    session = get_gateway(row.gateway).retrieve_checkout_session(session_id)
-    if not payment.gateway_session_id:
-        Payment.objects.filter(pk=payment.pk, gateway_session_id="").update(
-            gateway_session_id=session.id
-        )
-    synced = payment_sync(payment=payment, session=session, gateway_event_id=event.id)
-    return f"processed: {synced.public_id} is {synced.status}"
-
-
-def _sync_by_payment(row: InboxEvent, event: WebhookEvent) -> str:
-    payment = _payment_for_object(row.gateway, event.data_object)
-    if payment is None or not payment.gateway_session_id:
-        return "ignored: not a Paylinks payment"
-    session = get_gateway(row.gateway).retrieve_checkout_session(payment.gateway_session_id)
-    synced = payment_sync(payment=payment, session=session, gateway_event_id=event.id)
-    return f"processed: {synced.public_id} is {synced.status}"
-
-
-def _attempt_failed(row: InboxEvent, event: WebhookEvent) -> str:
-    payment = _payment_for_object(row.gateway, event.data_object)
-    if payment is None:
-        return "ignored: not a Paylinks payment"
-    error = event.data_object.get("last_payment_error") or {}
-    code = str(error.get("decline_code") or error.get("code") or "payment_failed")
-    record_failed_attempt(
-        payment=payment,
-        code=code,
-        message=str(error.get("message") or ""),
-        gateway_event_id=event.id,
-    )
-    return f"processed: attempt on {payment.public_id} failed ({code})"
-
-
-HANDLERS: dict[str, Handler] = {
-    "checkout.session.completed": _sync_session,
-    "checkout.session.async_payment_succeeded": _sync_session,
-    "checkout.session.async_payment_failed": _sync_session,
-    "checkout.session.expired": _sync_session,
-    "charge.refunded": _sync_by_payment,
-    "payment_intent.payment_failed": _attempt_failed,
-}
-
-
 UNFINISHED = Q(status__in=[InboxEvent.Status.PENDING, InboxEvent.Status.FAILED])
 
 
@@ -276,7 +159,7 @@ def _process(row: InboxEvent) -> str:
         _finish(row, InboxEvent.Status.IGNORED, "")
         return f"ignored: {row.type} is not an event Paylinks acts on"
     try:
-        outcome = handler(row, _as_event(row))
+        outcome = handler(row, as_event(row))
     except Exception as exc:
         logger.exception("Processing webhook event %s failed", row.event_id)
         delay = RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
@@ -333,8 +216,6 @@ def drain(*, batch: int = 20, budget_seconds: float = 30.0) -> dict[str, int]:
     Stops after ``budget_seconds`` and hands the rest to a new ``drain_inbox`` task, so a
     long backlog is shared with the other workers and never starves their other tasks.
     """
-    from paylinks.tasks import drain_inbox
-
     counts: dict[str, int] = {}
     started = time.monotonic()
     while rows := _claim_batch(batch):
@@ -345,3 +226,9 @@ def drain(*, batch: int = 20, budget_seconds: float = 30.0) -> dict[str, int]:
             drain_inbox.enqueue()
             break
     return counts
+
+
+@task()
+def drain_inbox() -> dict[str, int]:
+    """Process the webhook events that are due (web processes send this, batched)."""
+    return drain()

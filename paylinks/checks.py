@@ -6,19 +6,22 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
+from django.db import DatabaseError, connection
 
-KNOWN_GATEWAYS = ("sandbox", "stripe")
+from paylinks.crypto import DecryptionError, decrypt
+from paylinks.models import Payment
 
 
 @register()
 def check_gateway(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     gateway = settings.PAYLINKS_GATEWAY
-    if gateway not in KNOWN_GATEWAYS:
+    known = sorted(settings.PAYLINKS_GATEWAYS)
+    if gateway not in known:
         errors.append(
             Error(
                 f"PAYLINKS_GATEWAY={gateway!r} is not a gateway Paylinks knows.",
-                hint=f"Use one of: {', '.join(KNOWN_GATEWAYS)}.",
+                hint=f"Use one of: {', '.join(known)}.",
                 id="paylinks.E001",
             )
         )
@@ -43,11 +46,6 @@ def check_encryption_key_reads_stored_data(
     decrypt with the configured keys, so a wrong key stops the deploy, not a customer."""
     if not databases:
         return []
-    from django.db import DatabaseError, connection
-
-    from paylinks.crypto import DecryptionError, decrypt
-    from paylinks.models import Payment
-
     try:
         # The newest value that is encrypted: blank fields are stored as "" (see crypto).
         table = Payment._meta.db_table

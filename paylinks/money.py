@@ -44,10 +44,6 @@ class Currency:
     def places(self) -> int:
         return self.exponent if self.display_exponent is None else self.display_exponent
 
-    @property
-    def is_zero_decimal(self) -> bool:
-        return self.exponent == 0
-
 
 def _two(code: str, name: str, minimum: int) -> Currency:
     return Currency(code, name, 2, minimum)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from paylinks import permissions
+
 
 def console_member(request: HttpRequest) -> bool:
     """Anyone who may enter the console: members, support staff, superusers."""
-    from paylinks import permissions
-
     return permissions.can_enter_console(request.user)
 
 
@@ -24,6 +24,4 @@ def platform_operator(request: HttpRequest) -> bool:
 
 def platform_staff(request: HttpRequest) -> bool:
     """The webhook inbox: superusers and support staff (who read it)."""
-    from paylinks import permissions
-
     return permissions.sees_all_merchants(request.user)

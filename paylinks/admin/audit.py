@@ -15,6 +15,7 @@ from unfold.paginator import InfinitePaginator
 
 from paylinks import money
 from paylinks.forms import MONEY_FIELDS
+from paylinks.labels import ACTION_LABELS, action_label
 from paylinks.models import AuditEntry, PaymentLink
 
 from . import display as ui
@@ -22,18 +23,6 @@ from .display import Variants
 from .filters import DayRangeFilter, MerchantFilter
 from .mixins import MerchantScopedAdmin
 from .site import site
-
-ACTION_LABELS = {
-    "link.created": "Link created",
-    "link.updated": "Link changed",
-    "link.activated": "Link activated",
-    "link.deactivated": "Link deactivated",
-    "member.added": "Member added",
-    "member.role_changed": "Role changed",
-    "member.removed": "Member removed",
-    "merchant.created": "Merchant created",
-    "merchant.updated": "Settings changed",
-}
 
 ACTION_COLOURS = Variants(
     {
@@ -60,10 +49,6 @@ FIELD_LABELS = {
     "inactive_message": "inactive message",
     "default_currency": "default currency",
 }
-
-
-def action_label(code: str) -> str:
-    return ACTION_LABELS.get(code) or code.replace(".", " ").replace("_", " ").capitalize()
 
 
 def field_label(name: str) -> str:

@@ -14,11 +14,12 @@ from django.core.validators import EMPTY_VALUES
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from unfold.contrib.filters.admin import DropdownFilter, RangeDateFilter
+from unfold.contrib.filters.admin import ChoicesDropdownFilter, DropdownFilter, RangeDateFilter
 from unfold.utils import parse_date_str
 
 from paylinks import money, permissions
-from paylinks.models import AmountType, LinkState, PaymentStatus
+from paylinks.labels import method_label
+from paylinks.models import LinkState
 
 
 class MerchantFilter(DropdownFilter):
@@ -76,46 +77,6 @@ class CurrencyFilter(DropdownFilter):
         return queryset
 
 
-class AmountTypeFilter(DropdownFilter):
-    title = "price"
-    parameter_name = "amount_type"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return list(AmountType.choices)
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() in AmountType.values:
-            return queryset.filter(amount_type=self.value())
-        return queryset
-
-
-class StatusFilter(DropdownFilter):
-    title = "status"
-    parameter_name = "status"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return list(PaymentStatus.choices)
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() in PaymentStatus.values:
-            return queryset.filter(status=self.value())
-        return queryset
-
-
-METHOD_LABELS = {
-    "card": "Card",
-    "sepa_debit": "SEPA Direct Debit",
-    "bank_transfer": "Bank transfer",
-    "us_bank_account": "US bank account",
-    "link": "Link",
-    "paypal": "PayPal",
-}
-
-
-def method_label(code: str) -> str:
-    return METHOD_LABELS.get(code) or code.replace("_", " ").capitalize()
-
-
 class MethodFilter(DropdownFilter):
     """Payment methods seen on the person's own payments."""
 
@@ -136,6 +97,14 @@ class MethodFilter(DropdownFilter):
         if self.value():
             return queryset.filter(payment_method_type=self.value())
         return queryset
+
+
+class PriceTypeFilter(ChoicesDropdownFilter):
+    """Fixed price or customer chooses, under the console's word for it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = "price"
 
 
 class DayRangeFilter(RangeDateFilter):

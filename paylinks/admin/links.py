@@ -28,38 +28,17 @@ from unfold.widgets import (
 
 from paylinks import money, permissions
 from paylinks.forms import PaymentLinkForm
-from paylinks.models import AmountType, LinkState, Merchant, PaymentLink
+from paylinks.labels import price_label, price_parts
+from paylinks.models import LinkState, Merchant, PaymentLink
 from paylinks.selectors.links import link_state, with_state
 from paylinks.services import links as link_services
 
 from . import display as ui
 from . import exports
-from .filters import AmountTypeFilter, CurrencyFilter, DayRangeFilter, MerchantFilter, StateFilter
+from .filters import CurrencyFilter, DayRangeFilter, MerchantFilter, PriceTypeFilter, StateFilter
 from .mixins import MerchantScopedAdmin, ServiceRejected, actor, back_to_change_page
 from .qr import qr_svg
 from .site import site
-
-
-def price_label(link: PaymentLink) -> str:
-    """How the console states a link's price: always with its currency."""
-    low, high = price_parts(link)
-    return f"{low} · {high}" if high else low
-
-
-def price_parts(link: PaymentLink) -> tuple[str, str]:
-    """(the amount or range with its currency, "" or "customer chooses")."""
-    if link.amount_type == AmountType.FIXED and link.amount is not None:
-        return money.format_money(link.amount, link.currency), ""
-    low, high = link.custom_amount_min, link.custom_amount_max
-    if low is not None and high is not None:
-        span = f"{money.format_major(low, link.currency)}–{money.format_money(high, link.currency)}"
-    elif low is not None:
-        span = f"from {money.format_money(low, link.currency)}"
-    elif high is not None:
-        span = f"up to {money.format_money(high, link.currency)}"
-    else:
-        span = f"any amount in {link.currency}"
-    return span, "customer chooses"
 
 
 def state_note(link: PaymentLink, state: LinkState) -> str:
@@ -255,7 +234,7 @@ class PaymentLinkAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
         StateFilter,
         MerchantFilter,
         CurrencyFilter,
-        AmountTypeFilter,
+        ("amount_type", PriceTypeFilter),
         ("created_at", DayRangeFilter.titled("created")),
     ]
     list_filter_submit = True

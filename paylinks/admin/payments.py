@@ -15,6 +15,7 @@ from django.http import (
 from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 from unfold.forms import BaseDialogForm
@@ -26,6 +27,7 @@ from unfold.widgets import (
 )
 
 from paylinks import money, permissions
+from paylinks.labels import payment_method_label
 from paylinks.models import Payment, PaymentEvent, PaymentStatus, Refund, RefundReason
 from paylinks.services import refunds as refund_services
 
@@ -36,8 +38,6 @@ from .filters import (
     DayRangeFilter,
     MerchantFilter,
     MethodFilter,
-    StatusFilter,
-    method_label,
 )
 from .mixins import MerchantScopedAdmin, actor, back_to_change_page
 from .site import site
@@ -57,14 +57,10 @@ EVENT_LABELS = {
 
 def payment_method(payment: Payment) -> str:
     """ "Visa •••• 4242", "SEPA Direct Debit", or a dash when the gateway has not said."""
-    if payment.card_brand:
-        brand = {"amex": "Amex", "mastercard": "Mastercard", "unionpay": "UnionPay"}.get(
-            payment.card_brand.lower(), payment.card_brand.title()
-        )
-        return f"{brand} •••• {payment.card_last4}" if payment.card_last4 else brand
-    if payment.payment_method_type:
-        return method_label(payment.payment_method_type)
-    return "—"
+    return (
+        payment_method_label(payment.payment_method_type, payment.card_brand, payment.card_last4)
+        or "—"
+    )
 
 
 def billing_address_text(raw: str) -> str:
@@ -252,7 +248,7 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
     ]
     list_display_links = ["reference"]
     list_filter = [
-        StatusFilter,
+        ("status", ChoicesDropdownFilter),
         CurrencyFilter,
         MethodFilter,
         ("created_at", DayRangeFilter.titled("date")),

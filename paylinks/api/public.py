@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.http import JsonResponse
 from drf_spectacular.utils import extend_schema
@@ -203,7 +202,7 @@ class CheckoutStatusView(PublicView):
                 "failure": {"code": payment.failure_code, "message": payment.failure_message}
                 if failed and payment.failure_code
                 else None,
-                "retry_url": f"{settings.PUBLIC_CHECKOUT_URL}/pay/{link.slug}",
+                "retry_url": link.public_url,
             }
         )
 

@@ -51,6 +51,11 @@ class LinkState(models.TextChoices):
     SOLD_OUT = "sold_out", "Sold out"
 
 
+def link_url(slug: str) -> str:
+    """The customer's address of the link with this slug."""
+    return f"{settings.PUBLIC_CHECKOUT_URL}/pay/{slug}"
+
+
 class PaymentLink(models.Model):
     """A shareable request for money: a price (or a range), a currency and some rules."""
 
@@ -140,7 +145,17 @@ class PaymentLink(models.Model):
     # --- derived values ---------------------------------------------------------------
     @property
     def public_url(self) -> str:
-        return f"{settings.PUBLIC_CHECKOUT_URL}/pay/{self.slug}"
+        """Where customers open the link: the checkout page's ``/pay/<slug>``."""
+        return link_url(self.slug)
+
+    @property
+    def success_url(self) -> str:
+        """Where the gateway sends a customer who paid (Stripe fills the session id in)."""
+        return f"{self.public_url}/success?session_id={{CHECKOUT_SESSION_ID}}"
+
+    def cancel_url(self, payment_public_id: str) -> str:
+        """Where the gateway sends a customer who left the checkout of that payment."""
+        return f"{self.public_url}/cancel?payment={payment_public_id}"
 
     @property
     def effective_min(self) -> int:

@@ -47,9 +47,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 COMPLETED_STATUSES = frozenset(
     {PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
 )
-FINAL_STATUSES = frozenset(
-    {PaymentStatus.FAILED, PaymentStatus.EXPIRED, PaymentStatus.CANCELED, PaymentStatus.REFUNDED}
-)
 
 
 class Payment(models.Model):
@@ -139,10 +136,6 @@ class Payment(models.Model):
     @property
     def is_completed(self) -> bool:
         return self.status in COMPLETED_STATUSES
-
-    @property
-    def refundable_amount(self) -> int:
-        return self.amount - self.amount_refunded if self.is_completed else 0
 
     @property
     def amount_display(self) -> str:

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from paylinks import fastsql, money
 from paylinks.gateways import CheckoutRequest, CheckoutSession, GatewayError, get_gateway
+from paylinks.labels import payment_method_label
 from paylinks.models import (
     AmountType,
     LinkState,
@@ -232,7 +233,6 @@ def session_expiry(link: PaymentLink, now: datetime) -> datetime:
 def _open_session(payment: Payment) -> CheckoutStarted:
     link = payment.link
     gateway = get_gateway(payment.gateway)
-    base = f"{settings.PUBLIC_CHECKOUT_URL}/pay/{link.slug}"
     request = CheckoutRequest(
         payment_public_id=payment.public_id,
         link_slug=link.slug,
@@ -242,8 +242,8 @@ def _open_session(payment: Payment) -> CheckoutStarted:
         description=link.description,
         amount=payment.amount,
         currency=payment.currency,
-        success_url=f"{base}/success?session_id={{CHECKOUT_SESSION_ID}}",
-        cancel_url=f"{base}/cancel?payment={payment.public_id}",
+        success_url=link.success_url,
+        cancel_url=link.cancel_url(payment.public_id),
         expires_at=payment.expires_at or session_expiry(link, timezone.now()),
         idempotency_key=f"paylinks-checkout-{payment.public_id}",
         customer_email=payment.customer_email,
@@ -492,9 +492,9 @@ def _event(payment: Payment, kind: str, message: str, **data: Any) -> None:
 
 
 def _message_for(status: str, payment: Payment) -> str:
-    method = payment.payment_method_type.replace("_", " ")
-    if payment.card_brand:
-        method = f"{payment.card_brand.title()} •••• {payment.card_last4}"
+    method = payment_method_label(
+        payment.payment_method_type, payment.card_brand, payment.card_last4
+    )
     messages: dict[str, str] = {
         PaymentStatus.SUCCEEDED: f"Paid {payment.amount_display}"
         + (f" with {method}" if method else ""),

@@ -386,7 +386,7 @@ def shoot(base: str, cookies: dict[str, str], data: dict[str, Any]) -> list[Path
             page.click("#dialog button[type=submit]")
 
         snap("payments", "/admin/paylinks/payment/")
-        snap("payments-filtered", "/admin/paylinks/payment/?status=failed")
+        snap("payments-filtered", "/admin/paylinks/payment/?status__exact=failed")
         page.click("text=Filters")
         page.wait_for_timeout(400)
         snap("payments-filters")

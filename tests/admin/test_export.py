@@ -95,7 +95,7 @@ class TestPaymentExport:
     def test_exports_the_filtered_list(self, console, alice, acme_link) -> None:
         ok = PaymentFactory(link=acme_link, status=PaymentStatus.SUCCEEDED)
         PaymentFactory(link=acme_link, status=PaymentStatus.FAILED)
-        response = console(alice).get(f"{ADMIN}/payment/export/?status=succeeded")
+        response = console(alice).get(f"{ADMIN}/payment/export/?status__exact=succeeded")
         assert [row["payment"] for row in rows_of(response)] == [ok.public_id]
 
     def test_viewers_may_export(self, console, victor, acme_payment) -> None:

@@ -15,6 +15,8 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString
 
+from paylinks.labels import action_label
+
 register = template.Library()
 
 SECTIONS = {
@@ -41,8 +43,6 @@ def object_title(obj: Any) -> str:
     if label == "paylinks.payment":
         return f"{obj.public_id} · {obj.amount_display}"
     if label == "paylinks.auditentry":
-        from paylinks.admin.audit import action_label
-
         return action_label(obj.action)
     return str(obj)
 

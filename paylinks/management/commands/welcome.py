@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from fixtures.demo import DEMO_PASSWORD, DEMO_USERS
+from paylinks.models.links import link_url
 
 
 class Command(BaseCommand):
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         out.write("")
         out.write(self.style.SUCCESS("Paylinks is starting."))
         out.write(f"  Merchant console   {settings.SITE_URL}/admin/")
-        out.write(f"  Checkout pages     {settings.PUBLIC_CHECKOUT_URL}/pay/<link>")
+        out.write(f"  Checkout pages     {link_url('<link>')}")
         out.write(f"  Storefront CMS     {settings.SITE_URL}/cms/")
         out.write(f"  Gateway            {settings.PAYLINKS_GATEWAY}")
         out.write("")

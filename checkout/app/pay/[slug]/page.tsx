@@ -77,7 +77,9 @@ export default async function LinkPage({ params }: Props) {
           locale={locale}
           decimalSeparator={decimalSeparator(locale)}
           currency={link.currency}
+          exponent={link.currency_exponent}
           decimals={link.currency_decimals}
+          step={link.currency_step}
           custom={
             custom
               ? {

@@ -66,7 +66,7 @@ export function checkAmount(text: string, rules: AmountRules): AmountCheck {
   const { exponent, step } = rules;
   // Never more typed places than the minor unit holds: 12.345 must not become 12345 cents.
   const places = Math.min(rules.decimals, exponent);
-  const fmt = (minor: number) => formatMinor(minor, currency, rules.locale, places);
+  const fmt = (minor: number) => formatMinor(minor, currency, rules.locale, { exponent, places });
   if (!text.trim()) return { ok: false, message: "Enter the amount you want to pay." };
   const parts = splitNumber(text, rules.decimalSeparator);
   if (!parts) {

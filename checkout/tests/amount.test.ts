@@ -85,6 +85,33 @@ describe("checkAmount", () => {
     if (!tooSmall.ok) expect(plainText(tooSmall.message)).toBe("The least you can pay here is ISK 70.");
   });
 
+  it("checks a currency it has never heard of purely from the API's values", () => {
+    // A hypothetical code with a three-decimal minor unit and a step of 5: nothing in the
+    // page knows "QQQ", so every answer below comes from the rules passed in.
+    const qqq: AmountRules = { currency: "QQQ", exponent: 3, decimals: 3, step: 5, min: 1000, max: 99995, locale: "en-US", decimalSeparator: "." };
+    expect(checkAmount("12.345", qqq)).toEqual({ ok: true, minor: 12345, major: "12.345" });
+    expect(checkAmount("12.5", qqq)).toEqual({ ok: true, minor: 12500, major: "12.5" });
+    const offStep = checkAmount("12.347", qqq);
+    expect(offStep.ok).toBe(false);
+    if (!offStep.ok) expect(plainText(offStep.message)).toBe("QQQ amounts must be a multiple of QQQ 0.005.");
+    const tooPrecise = checkAmount("12.3455", qqq);
+    expect(tooPrecise.ok).toBe(false);
+    if (!tooPrecise.ok) expect(tooPrecise.message).toBe("QQQ amounts have at most 3 decimal places.");
+    const tooSmall = checkAmount("0.995", qqq);
+    expect(tooSmall.ok).toBe(false);
+    if (!tooSmall.ok) expect(plainText(tooSmall.message)).toBe("The least you can pay here is QQQ 1.000.");
+    // Typed in de-DE notation, shown with the API's places in that locale.
+    const tooBig = checkAmount("100,000", { ...qqq, locale: "de-DE", decimalSeparator: "," });
+    expect(tooBig.ok).toBe(false);
+    if (!tooBig.ok) expect(plainText(tooBig.message)).toBe("The most you can pay here is 99,995 QQQ.");
+    // Fewer typed places than the minor unit holds, as the API may say (like ISK).
+    const whole: AmountRules = { ...qqq, decimals: 1, step: 100 };
+    expect(checkAmount("12.3", whole)).toEqual({ ok: true, minor: 12300, major: "12.3" });
+    const result = checkAmount("12.34", whole);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.message).toBe("QQQ amounts have at most 1 decimal place.");
+  });
+
   it("never reads more typed places than the exponent holds", () => {
     // An API answer with more decimals than its exponent must not turn 12.345 into 12345 cents.
     const result = checkAmount("12.345", { ...eur, decimals: 3, max: 9999999 });

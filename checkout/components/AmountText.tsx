@@ -1,22 +1,23 @@
-import { formatMinor, mentionsCode } from "@/lib/money";
+import { formatMinor, type MinorUnits, mentionsCode } from "@/lib/money";
 
 /** An amount in the customer's locale, with the ISO code beside it when the symbol alone is ambiguous. */
 export function AmountText({
   minor,
   currency,
   locale,
-  decimals,
+  units,
   className,
   testId,
 }: {
   minor: number;
   currency: string;
   locale: string;
-  decimals?: number | null;
+  /** The API's currency_exponent and currency_decimals. */
+  units: MinorUnits;
   className?: string;
   testId?: string;
 }) {
-  const text = formatMinor(minor, currency, locale, decimals);
+  const text = formatMinor(minor, currency, locale, units);
   return (
     <span className={className} data-testid={testId}>
       {text}

@@ -19,7 +19,10 @@ interface Props {
   locale: string;
   decimalSeparator: string;
   currency: string;
+  /** The API's currency_exponent, currency_decimals and currency_step. */
+  exponent: number;
   decimals: number;
+  step: number;
   custom: CustomAmount | null;
   payLabel: string;
   flash: FormFlash | null;
@@ -82,7 +85,9 @@ export function PayForm(props: Props) {
       if (custom) {
         const check = checkAmount(String(data.get("amount") ?? ""), {
           currency: props.currency,
+          exponent: props.exponent,
           decimals: props.decimals,
+          step: props.step,
           min: custom.min,
           max: custom.max,
           locale: props.locale,
@@ -93,7 +98,7 @@ export function PayForm(props: Props) {
       }
       return { errors: found, amount };
     },
-    [custom, props.currency, props.decimals, props.locale, props.decimalSeparator],
+    [custom, props.currency, props.exponent, props.decimals, props.step, props.locale, props.decimalSeparator],
   );
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {

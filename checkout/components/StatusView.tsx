@@ -2,7 +2,8 @@
 
 import { useEffect, useRef, useState } from "react";
 
-import { formatMinor, mentionsCode } from "@/lib/money";
+import { publicPart, type PublicStatus } from "@/lib/checkouts";
+import { formatMinor, mentionsCode, placesFromDisplay } from "@/lib/money";
 import type { CheckoutStatus, PaymentStatus } from "@/lib/types";
 
 const FINAL: ReadonlySet<PaymentStatus> = new Set(["succeeded", "failed", "expired", "canceled", "partially_refunded", "refunded"]);
@@ -11,7 +12,7 @@ const POLL_MS = 2000;
 const SLOW_POLL_MS = 5000;
 const GIVE_UP_MS = 15 * 60 * 1000;
 
-export type Shown = Pick<CheckoutStatus, "status" | "processing" | "amount" | "currency"> &
+export type Shown = PublicStatus &
   Partial<Pick<CheckoutStatus, "payment_intent_id" | "after_payment" | "failure" | "link" | "merchant">>;
 
 interface Props {
@@ -63,7 +64,7 @@ export function StatusView({ initial, sessionId, slug, locale, owner }: Props) {
           if (!response.ok) throw new Error(String(response.status));
           const next = (await response.json()) as CheckoutStatus;
           if (cancelled) return;
-          setShown(owner ? next : { status: next.status, processing: next.processing, amount: next.amount, currency: next.currency });
+          setShown(owner ? next : publicPart(next));
           setStale(false);
         } catch {
           if (!cancelled) {
@@ -108,7 +109,13 @@ export function StatusBody({
   redirect?: string | null;
 }) {
   const kind = statusKind(shown);
-  const amount = formatMinor(shown.amount.value, shown.currency, locale);
+  // The status answer carries the exponent but not currency_decimals: the server's own
+  // display text says how many places it shows (ISK "70 ISK": none).
+  const exponent = shown.currency_exponent;
+  const amount = formatMinor(shown.amount.value, shown.currency, locale, {
+    exponent,
+    places: placesFromDisplay(shown.amount.display, exponent),
+  });
   const amountWithCode = mentionsCode(amount, shown.currency) ? amount : `${amount} ${shown.currency}`;
   const heading = {
     paid: shown.status === "refunded" ? "Payment refunded" : "Payment successful",

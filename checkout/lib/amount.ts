@@ -4,12 +4,17 @@
  * gives the same kind of message right at the field.
  */
 
-import { displayPlaces, exponentOf, formatMinor, THREE_DECIMAL } from "./money";
+import { formatMinor } from "./money";
 
+/** A link's currency rules as the API sends them: the page has no currency table of its own. */
 export interface AmountRules {
   currency: string;
+  /** Decimal places of the minor unit (the API's currency_exponent). */
+  exponent: number;
   /** Places a person may type (the API's currency_decimals). */
   decimals: number;
+  /** Every amount is a multiple of this many minor units (the API's currency_step). */
+  step: number;
   min: number;
   max: number;
   locale: string;
@@ -58,9 +63,10 @@ export function splitNumber(text: string, decimalSeparator = "."): { whole: stri
 
 export function checkAmount(text: string, rules: AmountRules): AmountCheck {
   const currency = rules.currency.toUpperCase();
-  const places = displayPlaces(currency, rules.decimals);
-  const exponent = exponentOf(currency);
-  const fmt = (minor: number) => formatMinor(minor, currency, rules.locale, places);
+  const { exponent, step } = rules;
+  // Never more typed places than the minor unit holds: 12.345 must not become 12345 cents.
+  const places = Math.min(rules.decimals, exponent);
+  const fmt = (minor: number) => formatMinor(minor, currency, rules.locale, { exponent, places });
   if (!text.trim()) return { ok: false, message: "Enter the amount you want to pay." };
   const parts = splitNumber(text, rules.decimalSeparator);
   if (!parts) {
@@ -79,8 +85,8 @@ export function checkAmount(text: string, rules: AmountRules): AmountCheck {
   const whole = parts.whole.replace(/^0+(?=\d)/, "");
   if (whole.length > 12) return { ok: false, message: `The most you can pay here is ${fmt(rules.max)}.` };
   const minor = Number(whole + fraction.padEnd(exponent, "0"));
-  if (THREE_DECIMAL.has(currency) && minor % 10) {
-    return { ok: false, message: `${currency} amounts must be a multiple of ${fmt(10)}.` };
+  if (step > 1 && minor % step) {
+    return { ok: false, message: `${currency} amounts must be a multiple of ${fmt(step)}.` };
   }
   if (minor < rules.min) return { ok: false, message: `The least you can pay here is ${fmt(rules.min)}.` };
   if (minor > rules.max) return { ok: false, message: `The most you can pay here is ${fmt(rules.max)}.` };

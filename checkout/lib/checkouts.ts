@@ -4,6 +4,16 @@
  * Anyone else holding a success URL sees the amount and the status, nothing more.
  */
 
+import type { CheckoutStatus } from "./types";
+
+/** The part of a checkout's status anyone may see; the exponent is needed to show the amount. */
+export type PublicStatus = Pick<CheckoutStatus, "status" | "processing" | "amount" | "currency" | "currency_exponent">;
+
+export function publicPart(status: CheckoutStatus): PublicStatus {
+  const { status: state, processing, amount, currency, currency_exponent } = status;
+  return { status: state, processing, amount, currency, currency_exponent };
+}
+
 export const CHECKOUTS_COOKIE = "paylinks_checkouts";
 const MAX_KEPT = 10;
 const ID = /^[A-Za-z0-9_-]{1,255}$/;

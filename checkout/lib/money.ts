@@ -2,42 +2,37 @@
  * Money on the page: amounts arrive from the API as integers in the currency's minor unit
  * and are shown with Intl.NumberFormat in the customer's locale.
  *
- * The minor-unit exponent mirrors paylinks/money.py: zero-decimal and three-decimal
- * currencies, and ISK, which Stripe keeps in two-decimal minor units but people write
- * in whole krónur. The API's `currency_decimals` is the number of places a person sees
- * and types; the exponent converts minor units to major ones.
+ * This module knows no currency rules: paylinks/money.py owns them and the API sends them
+ * beside every amount. `currency_exponent` converts minor units to major ones (USD 2,
+ * JPY 0, KWD 3, ISK 2); `currency_decimals` is the number of places a person sees and
+ * types (ISK 0: Stripe keeps krónur in two-decimal minor units, people write whole ones).
  */
 
-export const ZERO_DECIMAL = new Set([
-  "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
-  "VUV", "XAF", "XOF", "XPF",
-]);
-export const THREE_DECIMAL = new Set(["BHD", "JOD", "KWD", "OMR", "TND"]);
-/** Currencies shown with fewer places than their minor unit has. */
-const DISPLAY_PLACES: Record<string, number> = { ISK: 0 };
-
-export function exponentOf(currency: string): number {
-  const code = currency.toUpperCase();
-  if (ZERO_DECIMAL.has(code)) return 0;
-  if (THREE_DECIMAL.has(code)) return 3;
-  return 2;
+/** How to read and show an amount in minor units, as the API describes its currency. */
+export interface MinorUnits {
+  /** The API's `currency_exponent`: decimal places of the minor unit. */
+  exponent: number;
+  /** The API's `currency_decimals`: places a person sees (ISK 0). The exponent when absent. */
+  places?: number | null;
 }
 
-/** Places a person sees and types: the API's `currency_decimals` when given. */
-export function displayPlaces(currency: string, apiDecimals?: number | null): number {
-  if (typeof apiDecimals === "number" && Number.isInteger(apiDecimals) && apiDecimals >= 0 && apiDecimals <= 3) {
-    return apiDecimals;
+const MAX_EXPONENT = 20;
+
+function checkedExponent(exponent: number): number {
+  // A wrong exponent would show a wrong amount (12.50 as 1,250): refuse rather than guess.
+  if (!Number.isInteger(exponent) || exponent < 0 || exponent > MAX_EXPONENT) {
+    throw new RangeError(`Not a currency exponent: ${exponent}`);
   }
-  return DISPLAY_PLACES[currency.toUpperCase()] ?? exponentOf(currency);
+  return exponent;
 }
 
-/** "1250" minor units of USD -> "12.50": exact decimal text, no floating point. */
-export function minorToMajorString(minor: number, currency: string): string {
-  const exponent = exponentOf(currency);
+/** 1250 minor units with exponent 2 -> "12.50": exact decimal text, no floating point. */
+export function minorToMajorString(minor: number, exponent: number): string {
+  const places = checkedExponent(exponent);
   const negative = minor < 0;
-  const digits = String(Math.abs(Math.trunc(minor))).padStart(exponent + 1, "0");
-  const whole = exponent ? digits.slice(0, -exponent) : digits;
-  const fraction = exponent ? digits.slice(-exponent) : "";
+  const digits = String(Math.abs(Math.trunc(minor))).padStart(places + 1, "0");
+  const whole = places ? digits.slice(0, -places) : digits;
+  const fraction = places ? digits.slice(-places) : "";
   return `${negative ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}`;
 }
 
@@ -59,19 +54,35 @@ function formatter(locale: string, currency: string, places: number): Intl.Numbe
   return found;
 }
 
+/** Places to show: the API's `places` when given and sensible, else the exponent. */
+function placesFor(units: MinorUnits): number {
+  const exponent = checkedExponent(units.exponent);
+  const { places } = units;
+  return typeof places === "number" && Number.isInteger(places) && places >= 0 && places <= exponent ? places : exponent;
+}
+
 /**
- * An amount in minor units, formatted for a locale: formatMinor(1250, "EUR", "de-DE") is
- * "12,50 €"; formatMinor(1500, "JPY", "en-US") is "¥1,500".
+ * The places the server showed in a money object's `display` ("70 ISK" -> 0,
+ * "12.50 USD" -> 2; paylinks/money.py writes it with the currency's display places).
+ * For answers that carry `currency_exponent` but not `currency_decimals` (checkout create
+ * and status); null when the text is not in the server's "1,234.50 CODE" form.
  */
-export function formatMinor(
-  minor: number,
-  currency: string,
-  locale: string,
-  apiDecimals?: number | null,
-): string {
+export function placesFromDisplay(display: string | null | undefined, exponent: number): number | null {
+  const match = typeof display === "string" ? /^[0-9][0-9,]*(?:\.([0-9]+))? [A-Z]{3}$/.exec(display) : null;
+  if (!match) return null;
+  const places = match[1]?.length ?? 0;
+  return places <= exponent ? places : null;
+}
+
+/**
+ * An amount in minor units, formatted for a locale with the API's exponent and places:
+ * formatMinor(1250, "EUR", "de-DE", { exponent: 2, places: 2 }) is "12,50 €";
+ * formatMinor(1500, "JPY", "en-US", { exponent: 0, places: 0 }) is "¥1,500".
+ */
+export function formatMinor(minor: number, currency: string, locale: string, units: MinorUnits): string {
   const code = currency.toUpperCase();
-  const places = displayPlaces(code, apiDecimals);
-  const major = minorToMajorString(minor, code);
+  const major = minorToMajorString(minor, units.exponent);
+  const places = placesFor(units);
   try {
     // A decimal string keeps exact values (format() accepts strings since Intl.NumberFormat v3).
     return formatter(locale, code, places).format(major as unknown as number);

@@ -21,7 +21,12 @@ export interface PublicLink {
   description: string;
   merchant: Merchant;
   currency: string;
+  /** Decimal places of the minor unit (paylinks/money.py; USD 2, JPY 0, KWD 3, ISK 2). */
+  currency_exponent: number;
+  /** Places a person sees and types (ISK 0). */
   currency_decimals: number;
+  /** Every amount is a multiple of this many minor units (KWD 10, ISK 100, USD 1). */
+  currency_step: number;
   amount_type: "fixed" | "customer";
   amount: Money | null;
   custom_amount: { min: Money; max: Money; preset: Money | null } | null;
@@ -36,6 +41,7 @@ export interface CheckoutCreated {
   payment_id: string;
   amount: Money;
   currency: string;
+  currency_exponent: number;
   expires_at: string | null;
 }
 
@@ -54,6 +60,7 @@ export interface CheckoutStatus {
   processing: boolean;
   amount: Money;
   currency: string;
+  currency_exponent: number;
   payment_intent_id: string | null;
   link: { slug: string; title: string };
   merchant: Merchant;

@@ -72,6 +72,7 @@ def link_data(link: PaymentLink, state: str) -> dict[str, Any]:
         "currency": currency.code,
         "currency_exponent": currency.exponent,
         "currency_decimals": currency.places,
+        "currency_step": currency.step,
         "amount_type": link.amount_type,
         "amount": _money(link.amount, link.currency),
         "custom_amount": custom,

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from paylinks.models import Payment, PaymentStatus
+from paylinks.money import get_currency
 
 from ..factories import PaymentFactory, PaymentLinkFactory
 
@@ -57,7 +58,13 @@ class TestLink:
 
     @pytest.mark.parametrize(
         ("currency", "amount", "exponent", "decimals"),
-        [("JPY", 1500, 0, 0), ("KWD", 12340, 3, 3), ("EUR", 1250, 2, 2), ("ISK", 50000, 2, 0)],
+        [
+            ("JPY", 1500, 0, 0),
+            ("KWD", 12340, 3, 3),
+            ("EUR", 1250, 2, 2),
+            ("USD", 1250, 2, 2),
+            ("ISK", 50000, 2, 0),
+        ],
     )
     def test_minor_units_come_with_their_exponent(
         self, client, acme, currency, amount, exponent, decimals
@@ -65,6 +72,9 @@ class TestLink:
         link = PaymentLinkFactory(merchant=acme, amount=amount, currency=currency)
         data = client.get(link_url(link.slug)).json()
         assert (data["currency_exponent"], data["currency_decimals"]) == (exponent, decimals)
+        # The checkout page checks a customer's amount against this step (KWD: 10, USD: 1)
+        # and knows no currency rules of its own: the value is paylinks/money.py's.
+        assert data["currency_step"] == get_currency(currency).step
         started = checkout(client, link.slug).json()
         assert started["currency_exponent"] == exponent
         status = client.get(f"/api/v1/public/checkout/{started['session_id']}").json()

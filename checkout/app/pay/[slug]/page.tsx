@@ -53,6 +53,8 @@ export default async function LinkPage({ params }: Props) {
   }
   const flash = readFlash(h.get(FORM_HEADER), link.slug);
   const custom = link.amount_type === "customer" ? link.custom_amount : null;
+  // The currency's rules, all from the API (paylinks/money.py owns them).
+  const units = { exponent: link.currency_exponent, places: link.currency_decimals };
 
   return (
     <Shell merchant={link.merchant} nonce={nonce}>
@@ -66,7 +68,7 @@ export default async function LinkPage({ params }: Props) {
               minor={link.amount.value}
               currency={link.currency}
               locale={locale}
-              decimals={link.currency_decimals}
+              units={units}
               testId="amount"
             />
           </p>
@@ -77,19 +79,21 @@ export default async function LinkPage({ params }: Props) {
           locale={locale}
           decimalSeparator={decimalSeparator(locale)}
           currency={link.currency}
+          exponent={link.currency_exponent}
           decimals={link.currency_decimals}
+          step={link.currency_step}
           custom={
             custom
               ? {
                   min: custom.min.value,
                   max: custom.max.value,
-                  minText: formatMinor(custom.min.value, link.currency, locale, link.currency_decimals),
-                  maxText: formatMinor(custom.max.value, link.currency, locale, link.currency_decimals),
-                  preset: custom.preset ? presetText(custom.preset.value, link.currency, link.currency_decimals, locale) : "",
+                  minText: formatMinor(custom.min.value, link.currency, locale, units),
+                  maxText: formatMinor(custom.max.value, link.currency, locale, units),
+                  preset: custom.preset ? presetText(custom.preset.value, link.currency_exponent, link.currency_decimals, locale) : "",
                 }
               : null
           }
-          payLabel={link.amount ? `Pay ${formatMinor(link.amount.value, link.currency, locale, link.currency_decimals)}` : "Pay"}
+          payLabel={link.amount ? `Pay ${formatMinor(link.amount.value, link.currency, locale, units)}` : "Pay"}
           flash={flash}
         />
       </section>
@@ -98,14 +102,14 @@ export default async function LinkPage({ params }: Props) {
 }
 
 /** The preset amount as a person would type it in this locale ("12,50" in de-DE). */
-function presetText(minor: number, currency: string, decimals: number, locale: string): string {
+function presetText(minor: number, exponent: number, decimals: number, locale: string): string {
   try {
     return new Intl.NumberFormat(locale, {
       useGrouping: false,
       minimumFractionDigits: decimals,
       maximumFractionDigits: decimals,
-    }).format(minorToMajorString(minor, currency) as unknown as number);
+    }).format(minorToMajorString(minor, exponent) as unknown as number);
   } catch {
-    return minorToMajorString(minor, currency);
+    return minorToMajorString(minor, exponent);
   }
 }

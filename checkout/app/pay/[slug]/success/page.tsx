@@ -6,7 +6,7 @@ import { Shell } from "@/components/Shell";
 import { type Shown, StatusBody, StatusView } from "@/components/StatusView";
 import { Unavailable } from "@/components/Unavailable";
 import { getCheckoutStatus } from "@/lib/api";
-import { CHECKOUTS_COOKIE, readCheckouts } from "@/lib/checkouts";
+import { CHECKOUTS_COOKIE, publicPart, readCheckouts } from "@/lib/checkouts";
 import { isToken } from "@/lib/config";
 import { requestContext } from "@/lib/page";
 
@@ -36,9 +36,7 @@ export default async function SuccessPage({ params, searchParams }: Props) {
   if (status.link.slug !== slug) notFound();
   const owner = readCheckouts((await cookies()).get(CHECKOUTS_COOKIE)?.value).includes(sessionId);
   // Someone else's success URL: the amount and the status, nothing more.
-  const shown: Shown = owner
-    ? status
-    : { status: status.status, processing: status.processing, amount: status.amount, currency: status.currency };
+  const shown: Shown = owner ? status : publicPart(status);
   const redirect =
     owner && status.after_payment.type === "redirect" && status.status === "succeeded" && /^https?:\/\//.test(status.after_payment.url)
       ? status.after_payment.url

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "react";
 
 import { publicPart, type PublicStatus } from "@/lib/checkouts";
-import { formatMinor, mentionsCode, placesFromDisplay } from "@/lib/money";
+import { formatMinor, mentionsCode } from "@/lib/money";
 import type { CheckoutStatus, PaymentStatus } from "@/lib/types";
 
 const FINAL: ReadonlySet<PaymentStatus> = new Set(["succeeded", "failed", "expired", "canceled", "partially_refunded", "refunded"]);
@@ -109,12 +109,9 @@ export function StatusBody({
   redirect?: string | null;
 }) {
   const kind = statusKind(shown);
-  // The status answer carries the exponent but not currency_decimals: the server's own
-  // display text says how many places it shows (ISK "70 ISK": none).
-  const exponent = shown.currency_exponent;
   const amount = formatMinor(shown.amount.value, shown.currency, locale, {
-    exponent,
-    places: placesFromDisplay(shown.amount.display, exponent),
+    exponent: shown.currency_exponent,
+    places: shown.currency_decimals,
   });
   const amountWithCode = mentionsCode(amount, shown.currency) ? amount : `${amount} ${shown.currency}`;
   const heading = {

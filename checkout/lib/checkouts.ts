@@ -7,11 +7,11 @@
 import type { CheckoutStatus } from "./types";
 
 /** The part of a checkout's status anyone may see; the exponent is needed to show the amount. */
-export type PublicStatus = Pick<CheckoutStatus, "status" | "processing" | "amount" | "currency" | "currency_exponent">;
+export type PublicStatus = Pick<CheckoutStatus, "status" | "processing" | "amount" | "currency" | "currency_exponent" | "currency_decimals">;
 
 export function publicPart(status: CheckoutStatus): PublicStatus {
-  const { status: state, processing, amount, currency, currency_exponent } = status;
-  return { status: state, processing, amount, currency, currency_exponent };
+  const { status: state, processing, amount, currency, currency_exponent, currency_decimals } = status;
+  return { status: state, processing, amount, currency, currency_exponent, currency_decimals };
 }
 
 export const CHECKOUTS_COOKIE = "paylinks_checkouts";

@@ -62,19 +62,6 @@ function placesFor(units: MinorUnits): number {
 }
 
 /**
- * The places the server showed in a money object's `display` ("70 ISK" -> 0,
- * "12.50 USD" -> 2; paylinks/money.py writes it with the currency's display places).
- * For answers that carry `currency_exponent` but not `currency_decimals` (checkout create
- * and status); null when the text is not in the server's "1,234.50 CODE" form.
- */
-export function placesFromDisplay(display: string | null | undefined, exponent: number): number | null {
-  const match = typeof display === "string" ? /^[0-9][0-9,]*(?:\.([0-9]+))? [A-Z]{3}$/.exec(display) : null;
-  if (!match) return null;
-  const places = match[1]?.length ?? 0;
-  return places <= exponent ? places : null;
-}
-
-/**
  * An amount in minor units, formatted for a locale with the API's exponent and places:
  * formatMinor(1250, "EUR", "de-DE", { exponent: 2, places: 2 }) is "12,50 €";
  * formatMinor(1500, "JPY", "en-US", { exponent: 0, places: 0 }) is "¥1,500".

@@ -42,6 +42,8 @@ export interface CheckoutCreated {
   amount: Money;
   currency: string;
   currency_exponent: number;
+  currency_decimals: number;
+  currency_step: number;
   expires_at: string | null;
 }
 
@@ -61,6 +63,8 @@ export interface CheckoutStatus {
   amount: Money;
   currency: string;
   currency_exponent: number;
+  currency_decimals: number;
+  currency_step: number;
   payment_intent_id: string | null;
   link: { slug: string; title: string };
   merchant: Merchant;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { decimalSeparator, formatMinor, mentionsCode, minorToMajorString, placesFromDisplay } from "@/lib/money";
+import { decimalSeparator, formatMinor, mentionsCode, minorToMajorString } from "@/lib/money";
 
 // Intl output uses narrow/no-break spaces in some locales: compare with plain spaces.
 const plain = (text: string) => text.replace(/[\u00a0\u202f]/g, " ");
@@ -78,28 +78,14 @@ describe("formatMinor", () => {
   });
 });
 
-describe("placesFromDisplay", () => {
-  it("reads the places the server showed (checkout status: exponent, no currency_decimals)", () => {
-    expect(placesFromDisplay("70 ISK", 2)).toBe(0);
-    expect(placesFromDisplay("25.00 USD", 2)).toBe(2);
-    expect(placesFromDisplay("1,500 JPY", 0)).toBe(0);
-    expect(placesFromDisplay("1.230 KWD", 3)).toBe(3);
-    expect(placesFromDisplay("1,234,567.89 EUR", 2)).toBe(2);
-  });
-
-  it("gives nothing for text not in the server's form, so the exponent is used", () => {
-    expect(placesFromDisplay(undefined, 2)).toBeNull();
-    expect(placesFromDisplay("$25.00", 2)).toBeNull();
-    expect(placesFromDisplay("25.000 USD", 2)).toBeNull();
-  });
-
-  it("formats a status amount as the link page does", () => {
-    const status = (value: number, display: string, currency: string, exponent: number) =>
-      plain(formatMinor(value, currency, "en-US", { exponent, places: placesFromDisplay(display, exponent) }));
-    expect(status(7000, "70 ISK", "ISK", 2)).toBe("ISK 70");
-    expect(status(2500, "25.00 USD", "USD", 2)).toBe("$25.00");
-    expect(status(1500, "1,500 JPY", "JPY", 0)).toBe("¥1,500");
-    expect(status(1230, "1.230 KWD", "KWD", 3)).toBe("KWD 1.230");
-    expect(status(17500, "175.00 HUF", "HUF", 2)).toBe("HUF 175.00");
+describe("a checkout status amount", () => {
+  it("is formatted with the places the status answer sends, as the link page does", () => {
+    const status = (value: number, currency: string, exponent: number, places: number) =>
+      plain(formatMinor(value, currency, "en-US", { exponent, places }));
+    expect(status(7000, "ISK", 2, 0)).toBe("ISK 70");
+    expect(status(2500, "USD", 2, 2)).toBe("$25.00");
+    expect(status(1500, "JPY", 0, 0)).toBe("¥1,500");
+    expect(status(1230, "KWD", 3, 3)).toBe("KWD 1.230");
+    expect(status(17500, "HUF", 2, 2)).toBe("HUF 175.00");
   });
 });

@@ -54,8 +54,20 @@ def _money(minor: int | None, currency: str) -> dict[str, Any] | None:
     return {"value": minor, "display": money.format_money(minor, currency)}
 
 
+def currency_data(code: str) -> dict[str, Any]:
+    """A currency as every answer carries it, from ``paylinks.money`` (the one place that
+    knows its rules): the code, the minor unit's decimal places, the places a person sees
+    and types, and the step every amount must be a multiple of."""
+    currency = money.get_currency(code)
+    return {
+        "currency": currency.code,
+        "currency_exponent": currency.exponent,
+        "currency_decimals": currency.places,
+        "currency_step": currency.step,
+    }
+
+
 def link_data(link: PaymentLink, state: str) -> dict[str, Any]:
-    currency = money.get_currency(link.currency)
     custom = None
     if link.amount_type == AmountType.CUSTOMER:
         custom = {
@@ -69,10 +81,7 @@ def link_data(link: PaymentLink, state: str) -> dict[str, Any]:
         "title": link.title,
         "description": link.description,
         "merchant": _merchant(link),
-        "currency": currency.code,
-        "currency_exponent": currency.exponent,
-        "currency_decimals": currency.places,
-        "currency_step": currency.step,
+        **currency_data(link.currency),
         "amount_type": link.amount_type,
         "amount": _money(link.amount, link.currency),
         "custom_amount": custom,
@@ -146,8 +155,7 @@ class CheckoutCreateView(PublicView):
             "session_id": started.session_id,
             "payment_id": payment.public_id,
             "amount": _money(payment.amount, payment.currency),
-            "currency": payment.currency,
-            "currency_exponent": money.get_currency(payment.currency).exponent,
+            **currency_data(payment.currency),
             "expires_at": payment.expires_at.isoformat() if payment.expires_at else None,
         }
         return Response(body, status=201 if started.created else 200)
@@ -194,8 +202,7 @@ class CheckoutStatusView(PublicView):
                 "processing": payment.status == PaymentStatus.PENDING
                 and payment.session_completed_at is not None,
                 "amount": _money(payment.amount, payment.currency),
-                "currency": payment.currency,
-                "currency_exponent": money.get_currency(payment.currency).exponent,
+                **currency_data(payment.currency),
                 "payment_intent_id": payment.payment_intent_id or None,
                 "link": {"slug": link.slug, "title": link.title},
                 "merchant": _merchant(link),

@@ -1,6 +1,6 @@
-"""Where the contract tests look for Stripe's spec (``stripe_spec.py``). Each test builds
-its own repository root in ``tmp_path``: the real ``var/stripe/`` and ``../shared/stripe/``
-are never touched."""
+"""Where the contract tests look for Stripe's spec (``stripe_spec.py``), and the workflow
+that makes sure they find it. Each test builds its own repository root in ``tmp_path``:
+the real ``var/stripe/`` and ``../shared/stripe/`` are never touched."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings as django_settings
 
 from .stripe_spec import (
@@ -101,3 +102,17 @@ def test_not_required_means_skip(root: Path, value: str) -> None:
 def test_a_required_spec_that_is_there_is_used(root: Path) -> None:
     downloaded = spec_in(root / "var" / "stripe")
     assert locate_stripe_spec(root, {REQUIRE_ENV: "1"}) == downloaded
+
+
+def test_the_github_workflow_fetches_the_spec_and_never_skips_the_contract_tests() -> None:
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "ci.yml").read_text())
+    job = workflow["jobs"]["test"]
+    assert job["env"][REQUIRE_ENV] == "1"
+    steps = job["steps"]
+    runs = [step.get("run", "") for step in steps]
+    fetch = next(i for i, run in enumerate(runs) if "scripts/fetch-stripe-spec" in run)
+    tests = [i for i, run in enumerate(runs) if "make test" in run]
+    assert tests and fetch < min(tests)
+    cache = next(step for step in steps if str(step.get("uses", "")).startswith("actions/cache"))
+    assert cache["with"]["path"] == "var/stripe"
+    assert "--print-commit" in "".join(runs)  # the cache key is the pinned commit

@@ -1,9 +1,10 @@
 """Fixtures for the Stripe adapter's contract tests: a fake Stripe on 127.0.0.1 and a
 ``StripeGateway`` pointed at it through ``STRIPE_API_BASE``.
 
-Tests that need Stripe's spec and sample objects (``../shared/stripe/``) skip when the
-folder is absent; the others (webhook signatures, the system check, a dead host) run
-everywhere.
+Tests that need Stripe's spec and sample objects get them from ``stripe_spec`` (the env
+var ``PAYLINKS_STRIPE_SPEC_DIR``, then ``var/stripe/`` that ``scripts/fetch-stripe-spec``
+fills, then ``../shared/stripe/``) and skip when none has them; the others (webhook
+signatures, the system check, a dead host) run everywhere.
 """
 
 from __future__ import annotations
@@ -22,19 +23,20 @@ from django.utils import timezone
 from paylinks.gateways import CheckoutRequest, get_gateway
 from paylinks.gateways.stripe import StripeGateway
 
-from .fake_stripe import FakeStripe, StripeContract, load_contract
+from .fake_stripe import FakeStripe, StripeContract
+from .stripe_spec import locate_stripe_spec
 
 
-def shared_stripe_folder() -> Path:
-    return Path(django_settings.BASE_DIR).parent / "shared" / "stripe"
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip (or fail) the tests that need Stripe's spec before their fixtures run: skipped
+    from here rather than from the fixture, they share one line of ``pytest -rs``."""
+    if "stripe_contract" in getattr(item, "fixturenames", ()):
+        locate_stripe_spec(Path(django_settings.BASE_DIR))
 
 
 @pytest.fixture(scope="session")
 def stripe_contract() -> StripeContract:
-    contract = load_contract(shared_stripe_folder())
-    if contract is None:
-        pytest.skip(f"{shared_stripe_folder()} is absent: no Stripe spec to test against")
-    return contract
+    return StripeContract(locate_stripe_spec(Path(django_settings.BASE_DIR)))
 
 
 @pytest.fixture

@@ -121,8 +121,9 @@ class StripeContract:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.spec: Json = json.loads((folder / "spec3.json").read_text())
-        self.fixtures: Json = json.loads((folder / "fixtures3.json").read_text())["resources"]
+        # Bytes, not text: Stripe's own files are UTF-8 whatever the machine's locale.
+        self.spec: Json = json.loads((folder / "spec3.json").read_bytes())
+        self.fixtures: Json = json.loads((folder / "fixtures3.json").read_bytes())["resources"]
         self.version: str = self.spec["info"]["version"]
 
     def fixture(self, name: str) -> Json:
@@ -184,12 +185,6 @@ class StripeContract:
         if out.get("x-stripeBypassValidation"):
             out.pop("enum", None)
         return out
-
-
-def load_contract(folder: Path) -> StripeContract | None:
-    if not (folder / "spec3.json").is_file() or not (folder / "fixtures3.json").is_file():
-        return None
-    return StripeContract(folder)
 
 
 # --- Stripe's form encoding -------------------------------------------------------------

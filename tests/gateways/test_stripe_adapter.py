@@ -1,8 +1,8 @@
 """The Stripe adapter, over real HTTP, against a local stand-in for Stripe.
 
 Every request the adapter sends is validated by the fake server against Stripe's OpenAPI
-spec (``../shared/stripe/spec3.json``); a request Stripe would refuse fails the test from
-the ``fake_stripe`` fixture even when the test's own assertions pass.
+spec (``spec3.json``, found by ``stripe_spec.py``); a request Stripe would refuse fails the
+test from the ``fake_stripe`` fixture even when the test's own assertions pass.
 """
 
 from __future__ import annotations

@@ -14,23 +14,38 @@ OIDC_STAMP := tests/oidc/node_modules/.installed-$(shell sha1sum tests/oidc/pack
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: help venv run migrate demo test lint format bench checkout checkout-test clean
+.PHONY: help venv deps run migrate demo test lint format bench checkout checkout-test clean
 
 help:
 	@echo "make run     create the venv, migrate, load demo data, start web + worker + checkout"
 	@echo "make test    the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)"
 	@echo "make lint    ruff (lint + format check), mypy, migrations check"
 	@echo "make bench   benchmarks (PostgreSQL + gunicorn); figures go to docs/scaling.md"
+	@echo "make deps    recompile requirements*.txt from requirements*.in (UPGRADE=pkg or UPGRADE=all)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { scripts/find-python; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
 venv: $(STAMP)
+
+# requirements*.in name what Paylinks chose; pip-compile pins them and everything they pull in
+# into requirements*.txt, keeping every existing pin that still fits (docs/operations.md,
+# "Upgrading dependencies"). `make deps UPGRADE=stripe` (or UPGRADE="stripe wagtail") moves
+# those packages to their newest allowed release; `make deps UPGRADE=all` moves everything.
+# The command each file's header names: the .in file is what you edit, this one recompiles.
+pip_compile = CUSTOM_COMPILE_COMMAND='make deps    \# after editing $(1); see docs/operations.md, "Upgrading dependencies"' \
+	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	--no-emit-trusted-host $(if $(filter all,$(UPGRADE)),--upgrade,$(addprefix --upgrade-package ,$(UPGRADE))) \
+	--output-file $(2) $(1)
+
+deps: venv
+	$(call pip_compile,requirements.in,requirements.txt)
+	$(call pip_compile,requirements-dev.in,requirements-dev.txt)
 
 # The checkout page (Next.js): npm ci from the lock file whenever it changes.
 $(CHECKOUT_STAMP): checkout/package-lock.json

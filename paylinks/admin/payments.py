@@ -333,7 +333,7 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
             "Payment",
             {
                 "fields": [
-                    ("public_reference", "status_label"),
+                    "status_label",
                     ("amount_label", "refunded_label"),
                     ("method", "link_admin"),
                     ("started", "paid_at"),
@@ -386,7 +386,7 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
         failed = obj is not None and bool(obj.failure_code or obj.failure_message)  # type: ignore[attr-defined]
         if failed:
             return self.fieldsets
-        # "Why it failed" only where something failed.
+        # "What went wrong" only where something did.
         (name, options), *rest = self.fieldsets
         fields = [f for f in options["fields"] if f != "failure"]
         return [(name, {**options, "fields": fields}), *rest]
@@ -419,10 +419,6 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
     def reference(self, obj: Payment) -> list[str]:
         details = customer_of(obj)
         return [obj.public_id, details.email or details.name or "No customer details yet"]
-
-    @display(description="Reference")
-    def public_reference(self, obj: Payment) -> str:
-        return obj.public_id
 
     @display(description="Amount", ordering="amount")
     def amount_label(self, obj: Payment) -> str:
@@ -475,11 +471,14 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
         url = reverse("admin:paylinks_paymentlink_change", args=[quote(obj.link_id)])
         return format_html('<a class="text-primary-600" href="{}">{}</a>', url, obj.link.title)
 
-    @display(description="Why it failed")
+    @display(description="What went wrong")
     def failure(self, obj: Payment) -> str:
         if not (obj.failure_message or obj.failure_code):
             return "—"
-        reason = decline_label(obj.failure_code) if obj.failure_code else ""
+        code = obj.failure_code
+        if obj.status != PaymentStatus.FAILED:
+            code = getattr(obj, "last_decline_code", "") or code  # the specific decline
+        reason = decline_label(code) if code else ""
         prefix = "" if obj.status == PaymentStatus.FAILED else "Last attempt declined: "
         if obj.failure_message and reason:
             return f"{prefix}{obj.failure_message} ({reason})"
@@ -533,11 +532,7 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
             messages.error(request, f"Nothing was revealed: {text}")
         else:
             customers.remember_reveal(request, payment, until)
-            messages.success(
-                request,
-                f"You see this customer in full until {_clock(until)}. "
-                "The reveal and your reason are in the audit log.",
-            )
+            messages.success(request, "Customer revealed. Your reason is in the audit log.")
         return back_to_change_page(request, payment)
 
     # --- refunds --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -310,6 +310,16 @@ class TestPaymentPage:
         listing = text(console(alice).get(PAYMENTS))
         assert listing.count("declined attempt") == 1
         assert "2 declined attempts (expired card)" in listing
+
+    def test_times_name_their_zone(self, console, acme, globex, alice, sam, ada_payment) -> None:
+        # Support reads site time, the merchant its own: each says which, so the two (and
+        # the customer on the phone) can agree on a moment.
+        acme.timezone = "Europe/Copenhagen"
+        acme.save()
+        moment = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+        Payment.objects.filter(pk=ada_payment.pk).update(created_at=moment)
+        assert "15 Jan 2026, 13:00 CET" in text(console(alice).get(change_url(ada_payment)))
+        assert "15 Jan 2026, 12:00 UTC" in text(console(sam).get(change_url(ada_payment)))
 
 
 # --- the webhook inbox ------------------------------------------------------------------

@@ -32,7 +32,7 @@ from paylinks import money, permissions
 from paylinks.labels import decline_label, declined_attempts_label, payment_method_label
 from paylinks.models import Payment, PaymentEvent, PaymentStatus, Refund, RefundReason
 from paylinks.models.payments import COMPLETED_STATUSES
-from paylinks.privacy import CustomerDetails, address_line, customer_details, looks_like_email
+from paylinks.privacy import CustomerDetails, customer_details, looks_like_email
 from paylinks.selectors.payments import payments_with_customer_email, with_failed_attempts
 from paylinks.services import customers as customer_services
 from paylinks.services import refunds as refund_services
@@ -67,11 +67,6 @@ def payment_method(payment: Payment) -> str:
         payment_method_label(payment.payment_method_type, payment.card_brand, payment.card_last4)
         or "—"
     )
-
-
-def billing_address_text(raw: str) -> str:
-    """The gateway's address object (stored as JSON) as one readable line."""
-    return address_line(raw)
 
 
 def customer_of(payment: Payment) -> CustomerDetails:

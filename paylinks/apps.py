@@ -8,3 +8,4 @@ class PaylinksConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the start-up checks)
+        from .auth import signals  # noqa: F401  (sign-ins and failures to the audit log)

@@ -1,4 +1,5 @@
-"""How Paylinks names things to people: payment methods, card brands, prices, audit actions.
+"""How Paylinks names things to people: payment methods, card brands, prices, declines,
+audit actions.
 
 One place per word, so the timeline, the payments list, the home page, filters and
 exports all say "SEPA Direct Debit" and "Cash App" the same way. Codes are Stripe's
@@ -103,11 +104,66 @@ ACTION_LABELS = {
     "merchant.updated": "Settings changed",
     "payment.refund_requested": "Refund requested",
     "payment.over_limit_refunded": "Refunded beyond the limit",
+    "payment.customer_revealed": "Customer details revealed",
+    "webhook.reprocessed": "Webhook event reprocessed",
+    "auth.signed_in": "Signed in",
+    "auth.sign_in_failed": "Sign-in failed",
+}
+
+#: Groups of actions the audit log can be filtered by at once (value: (label, actions)).
+ACTION_GROUPS = {
+    "refunds": ("All refunds", ("payment.refund_requested", "payment.over_limit_refunded")),
+    "sign_ins": ("All sign-ins and failures", ("auth.signed_in", "auth.sign_in_failed")),
+    "support": (
+        "All support access",
+        ("payment.customer_revealed", "webhook.reprocessed"),
+    ),
 }
 
 
 def action_label(code: str) -> str:
     return ACTION_LABELS.get(code) or _words(code)
+
+
+#: Why a gateway declined an attempt: Stripe's ``decline_code`` and error ``code`` values.
+DECLINE_LABELS = {
+    "authentication_required": "authentication required",
+    "card_declined": "card declined",
+    "card_not_supported": "card not supported",
+    "card_velocity_exceeded": "card limit exceeded",
+    "currency_not_supported": "currency not supported by the card",
+    "do_not_honor": "declined by the bank",
+    "expired_card": "expired card",
+    "fraudulent": "declined as suspected fraud",
+    "generic_decline": "declined by the bank",
+    "incorrect_cvc": "incorrect security code",
+    "incorrect_number": "incorrect card number",
+    "insufficient_funds": "insufficient funds",
+    "invalid_account": "invalid account",
+    "lost_card": "card reported lost",
+    "payment_failed": "payment failed",
+    "payment_intent_authentication_failure": "3-D Secure check failed",
+    "payment_method_provider_decline": "declined by the bank",
+    "pickup_card": "card cannot be used",
+    "processing_error": "processing error at the bank",
+    "stolen_card": "card reported stolen",
+    "withdrawal_count_limit_exceeded": "card limit exceeded",
+}
+
+
+def decline_label(code: str) -> str:
+    """``"insufficient_funds"`` -> ``"insufficient funds"``; an unknown code as words."""
+    code = (code or "").strip()
+    return DECLINE_LABELS.get(code) or _words(code).lower()
+
+
+def declined_attempts_label(count: int, code: str = "") -> str:
+    """ "1 declined attempt (insufficient funds)", "3 declined attempts", or ""."""
+    if count <= 0:
+        return ""
+    text = f"{count} declined attempt{'s' if count != 1 else ''}"
+    reason = decline_label(code) if code else ""
+    return f"{text} ({reason})" if reason else text
 
 
 def price_label(link: PaymentLink) -> str:

@@ -13,10 +13,10 @@ from unfold.contrib.filters.admin import DropdownFilter
 from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
 
-from paylinks import money
+from paylinks import money, permissions
 from paylinks.forms import MONEY_FIELDS
-from paylinks.labels import ACTION_LABELS, action_label
-from paylinks.models import AuditEntry, PaymentLink
+from paylinks.labels import ACTION_GROUPS, ACTION_LABELS, action_label
+from paylinks.models import AuditEntry, Payment, PaymentLink, RefundReason
 
 from . import display as ui
 from .display import Variants
@@ -32,6 +32,12 @@ ACTION_COLOURS = Variants(
         "member.added": "info",
         "member.removed": "danger",
         "member.role_changed": "warning",
+        "payment.refund_requested": "primary",
+        "payment.over_limit_refunded": "primary",
+        "payment.customer_revealed": "warning",
+        "webhook.reprocessed": "info",
+        "auth.signed_in": "success",
+        "auth.sign_in_failed": "danger",
     }
 )
 
@@ -48,7 +54,14 @@ FIELD_LABELS = {
     "support_email": "support e-mail",
     "inactive_message": "inactive message",
     "default_currency": "default currency",
+    "refund": "amount refunded",
+    "address": "from address",
+    "locked out": "locked out",
+    "minutes": "shown for (minutes)",
 }
+
+# Values that are codes, said in words.
+VALUE_LABELS = {"reason": dict(RefundReason.choices)}
 
 
 def field_label(name: str) -> str:
@@ -65,17 +78,40 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
+def _platform_action(action: str) -> bool:
+    return action.startswith(("auth.", "webhook."))
+
+
 class ActionFilter(DropdownFilter):
+    """One action, or a group of them ("All refunds", "All sign-ins and failures")."""
+
     title = "what happened"
     parameter_name = "action"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return list(ACTION_LABELS.items())
+        # Platform entries (sign-ins, the webhook inbox) are offered to platform staff only:
+        # nobody else can see them.
+        everything = permissions.sees_all_merchants(request.user)
+        groups = [
+            (f"group:{key}", label)
+            for key, (label, actions) in ACTION_GROUPS.items()
+            if everything or not all(_platform_action(a) for a in actions)
+        ]
+        actions = [
+            (a, label)
+            for a, label in ACTION_LABELS.items()
+            if everything or not _platform_action(a)
+        ]
+        return groups + actions
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value():
-            return queryset.filter(action=self.value())
-        return queryset
+        value = self.value()
+        if not value:
+            return queryset
+        if value.startswith("group:"):
+            _, actions = ACTION_GROUPS.get(value.removeprefix("group:"), ("", ()))
+            return queryset.filter(action__in=actions)
+        return queryset.filter(action=value)
 
 
 @admin.register(AuditEntry, site=site)
@@ -90,13 +126,20 @@ class AuditEntryAdmin(MerchantScopedAdmin, ModelAdmin):
     list_select_related = ["merchant"]
     fieldsets = [
         (None, {"fields": [("when", "actor_label"), ("action_label", "subject")]}),
-        ("What changed", {"fields": ["changes_table"]}),
+        ("Details", {"fields": ["changes_table"]}),
         ("Record", {"fields": [("merchant", "record")]}),
     ]
     show_full_result_count = False
     paginator = InfinitePaginator  # the trail only grows: never count it
     list_disable_select_all = True
     list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        """The person's merchants' entries; platform staff also read the platform's own
+        (sign-ins, webhook reprocessing), which belong to no merchant."""
+        if permissions.sees_all_merchants(request.user):
+            return super(MerchantScopedAdmin, self).get_queryset(request)  # every entry
+        return super().get_queryset(request)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
@@ -109,7 +152,11 @@ class AuditEntryAdmin(MerchantScopedAdmin, ModelAdmin):
 
     @display(description="Who", ordering="actor_email")
     def actor_label(self, obj: AuditEntry) -> str:
-        return obj.actor_email or "Paylinks (automatic)"
+        if obj.actor_email:
+            return obj.actor_email
+        if obj.action.startswith("auth."):
+            return "Someone not signed in"
+        return "Paylinks (automatic)"
 
     @display(description="What happened", label=ACTION_COLOURS, ordering="action")
     def action_badge(self, obj: AuditEntry) -> tuple[str, str]:
@@ -127,13 +174,19 @@ class AuditEntryAdmin(MerchantScopedAdmin, ModelAdmin):
     def subject(self, obj: AuditEntry) -> str:
         return obj.object_repr or "—"
 
-    @display(description="Changed item")
+    @display(description="Item")
     def record(self, obj: AuditEntry) -> str:
         pages = {
             "paylinks.paymentlink": ("admin:paylinks_paymentlink_change", "Payment link"),
             "paylinks.membership": ("admin:paylinks_membership_change", "Team member"),
             "paylinks.merchant": ("admin:paylinks_merchant_change", "Merchant settings"),
+            "paylinks.payment": ("admin:paylinks_payment_change", "Payment"),
+            "paylinks.webhookevent": ("admin:paylinks_webhookevent_change", "Webhook event"),
         }
+        if obj.object_type == "auth.unknown_account":
+            return "No account has this address"
+        if obj.object_type == "paylinks.user":
+            return f"Account {obj.object_repr}"
         if obj.object_type not in pages:
             return f"{obj.object_type} #{obj.object_id}"
         name, label = pages[obj.object_type]
@@ -143,11 +196,22 @@ class AuditEntryAdmin(MerchantScopedAdmin, ModelAdmin):
         url = reverse(name, args=[obj.object_id])
         return format_html('<a class="text-primary-600" href="{}">{}</a>', url, label)
 
-    @display(description="Changes")
+    @display(description="Details")
     def changes_table(self, obj: AuditEntry) -> str:
         if not obj.changes:
             return "—"
         currencies = _currencies(obj)
+        if not any(_is_pair(change) for change in obj.changes.values()):
+            # A record of something done (a reveal, a sign-in), not a before/after change.
+            rows = format_html_join(
+                "",
+                '<tr><th class="paylinks-diff-field">{}</th><td>{}</td></tr>',
+                (
+                    (field_label(field), _value(field, value, currencies[1]))
+                    for field, value in obj.changes.items()
+                ),
+            )
+            return format_html('<table class="paylinks-diff">{}</table>', rows)
         rows = format_html_join(
             "",
             '<tr><th class="paylinks-diff-field">{}</th><td class="paylinks-diff-old">{}</td>'
@@ -164,8 +228,12 @@ class AuditEntryAdmin(MerchantScopedAdmin, ModelAdmin):
         return format_html('<table class="paylinks-diff">{}</table>', rows)
 
 
+def _is_pair(change: Any) -> bool:
+    return isinstance(change, list | tuple) and len(change) == 2
+
+
 def _pair(change: Any) -> tuple[Any, Any]:
-    if isinstance(change, list | tuple) and len(change) == 2:
+    if _is_pair(change):
         return change[0], change[1]
     return None, change
 
@@ -175,15 +243,21 @@ def _currencies(entry: AuditEntry) -> tuple[str | None, str | None]:
     if "currency" in entry.changes:
         before, after = _pair(entry.changes["currency"])
         return before or after, after or before
-    if entry.object_type != "paylinks.paymentlink":
+    rows: dict[str, QuerySet[Any]] = {
+        "paylinks.paymentlink": PaymentLink.objects.all(),
+        "paylinks.payment": Payment.objects.all(),
+    }
+    found = rows.get(entry.object_type)
+    if found is None or not str(entry.object_id).isdigit():
         return None, None
-    current = (
-        PaymentLink.objects.filter(pk=entry.object_id).values_list("currency", flat=True).first()
-    )
+    current = found.filter(pk=entry.object_id).values_list("currency", flat=True).first()
     return current, current
 
 
 def _value(field: str, value: Any, currency: str | None) -> str:
-    if field in MONEY_FIELDS and isinstance(value, int) and isinstance(currency, str):
+    is_money = field in MONEY_FIELDS or field == "refund"
+    if is_money and isinstance(value, int) and isinstance(currency, str):
         return money.format_money(value, currency)
+    if isinstance(value, str) and value in VALUE_LABELS.get(field, {}):
+        return str(VALUE_LABELS[field][value])
     return value_text(value)

@@ -51,10 +51,12 @@ def badge(text: Any, variant: str) -> SafeString:
 
 
 def when(value: datetime | None) -> str:
-    """ "22 Nov 2026, 09:40" in the console's time zone: short enough for one table line."""
+    """ "22 Nov 2026, 09:40 CET" in the console's time zone, which it names: support staff
+    (site time) and a merchant (its own zone) read the same moment differently, and a
+    customer on the phone says a third."""
     if value is None:
         return "—"
-    return date_format(timezone.localtime(value), "j M Y, H:i")
+    return date_format(timezone.localtime(value), "j M Y, H:i T")
 
 
 def day(value: datetime | None) -> str:

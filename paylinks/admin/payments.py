@@ -1,19 +1,21 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import (
     HttpRequest,
     HttpResponse,
 )
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import action, display
@@ -27,12 +29,16 @@ from unfold.widgets import (
 )
 
 from paylinks import money, permissions
-from paylinks.labels import payment_method_label
+from paylinks.labels import decline_label, declined_attempts_label, payment_method_label
 from paylinks.models import Payment, PaymentEvent, PaymentStatus, Refund, RefundReason
+from paylinks.models.payments import COMPLETED_STATUSES
+from paylinks.privacy import CustomerDetails, customer_details, looks_like_email
+from paylinks.selectors.payments import payments_with_customer_email, with_failed_attempts
+from paylinks.services import customers as customer_services
 from paylinks.services import refunds as refund_services
 
+from . import customers, exports
 from . import display as ui
-from . import exports
 from .filters import (
     CurrencyFilter,
     DayRangeFilter,
@@ -63,18 +69,20 @@ def payment_method(payment: Payment) -> str:
     )
 
 
-def billing_address_text(raw: str) -> str:
-    """The gateway's address object (stored as JSON) as one readable line."""
-    if not raw:
+def customer_of(payment: Payment) -> CustomerDetails:
+    """The payment's customer as the person looking may see it (in full, or masked)."""
+    return customer_details(payment, full=customers.shown(payment))
+
+
+def declines_text(payment: Payment) -> str:
+    """ "1 declined attempt (insufficient funds)" for a payment that did not (yet) take
+    money, "" otherwise. Needs ``with_failed_attempts``; a payment read without it says
+    nothing rather than guess."""
+    if payment.status in COMPLETED_STATUSES:
         return ""
-    try:
-        address = json.loads(raw)
-    except ValueError:
-        return raw
-    if not isinstance(address, dict):
-        return raw
-    parts = ["line1", "line2", "postal_code", "city", "state", "country"]
-    return ", ".join(str(address[p]) for p in parts if address.get(p))
+    count = getattr(payment, "failed_attempts", 0) or 0
+    code = getattr(payment, "last_decline_code", "") or payment.failure_code
+    return declined_attempts_label(count, code)
 
 
 class PartOfThePayment(TabularInline):
@@ -115,7 +123,11 @@ class PaymentEventInline(PartOfThePayment):
 
     @display(description="What happened")
     def what(self, event: PaymentEvent) -> str:
-        return EVENT_LABELS.get(event.kind) or event.kind.replace("_", " ").replace(".", " ")
+        label = EVENT_LABELS.get(event.kind) or event.kind.replace("_", " ").replace(".", " ")
+        code = (event.data or {}).get("code") if event.kind == "attempt_failed" else None
+        if code and isinstance(code, str):
+            return f"{label}: {decline_label(code)}"
+        return label
 
     @display(description="Status")
     def change(self, event: PaymentEvent) -> str:
@@ -147,6 +159,25 @@ class RefundInline(PartOfThePayment):
     def refund_status(self, refund: Refund) -> str:
         label = {"succeeded": "success", "failed": "danger"}.get(refund.status, "info")
         return ui.badge(refund.get_status_display(), label)
+
+
+def _clock(moment: Any) -> str:
+    """ "10:42 CET": a time with its zone, for things that end soon."""
+    return date_format(timezone.localtime(moment), "H:i T")
+
+
+def _status_html(payment: Payment) -> SafeString:
+    """The status badge and, for a payment with declined attempts, how many and why:
+    "Pending" alone would hide that the customer's card was refused."""
+    badge = ui.badge(payment.get_status_display(), ui.PAYMENT_STATUS_VARIANTS[payment.status])
+    declined = declines_text(payment)
+    if not declined:
+        return badge
+    return format_html(
+        '<span class="paylinks-status">{}<span class="paylinks-declines">{}</span></span>',
+        badge,
+        declined,
+    )
 
 
 # Reasons a person can choose; "beyond the link's limit" is Paylinks' own.
@@ -213,6 +244,21 @@ class RefundForm(BaseDialogForm):
         return minor
 
 
+class RevealForm(BaseDialogForm):
+    """Support's reveal dialog: the reason is required and goes to the audit log."""
+
+    reason = forms.CharField(
+        label="Why do you need this customer's details?",
+        min_length=customer_services.REASON_MIN_LENGTH,
+        max_length=500,
+        widget=UnfoldAdminTextareaWidget(
+            attrs={"rows": 3, "placeholder": "e.g. Ticket 4821: the customer asks for a receipt"}
+        ),
+        help_text="Recorded in the audit log with your name and the time; the merchant's "
+        "owners can read it.",
+    )
+
+
 PAYMENT_COLUMNS = [
     exports.Column("payment", lambda p: p.public_id),
     exports.Column("created_at", lambda p: exports.when(p.created_at)),
@@ -230,12 +276,21 @@ PAYMENT_COLUMNS = [
     exports.Column("card_brand", lambda p: p.card_brand),
     exports.Column("card_last4", lambda p: p.card_last4),
     exports.Column("payment_intent", lambda p: p.payment_intent_id),
+    exports.Column("checkout_session", lambda p: p.gateway_session_id),
+    # Masked on the rows whose customers the exporting person may not see in full.
+    exports.Column("customer_email", lambda p: customer_of(p).email),
+    exports.Column("customer_name", lambda p: customer_of(p).name),
+    exports.Column("declined_attempts", lambda p: getattr(p, "failed_attempts", 0)),
 ]
 
 
 @admin.register(Payment, site=site)
 class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
-    """Payments are read-only in the console: only gateways and services change them."""
+    """Payments are read-only in the console: only gateways and services change them.
+
+    Customers' personal details are shown in full to the merchant's own team and masked
+    to support staff, who may reveal one payment's customer with a reason (audited).
+    """
 
     list_display = [
         "reference",
@@ -256,7 +311,7 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
     ]
     list_filter_submit = True
     search_fields = ["=public_id", "=payment_intent_id", "=gateway_session_id", "link__title"]
-    search_help_text = "Search: pay_…, pi_…, cs_… or link title"
+    search_help_text = "Search: pay_…, pi_…, cs_…, the customer's exact e-mail, or link title"
     list_select_related = ["link", "merchant"]
     list_per_page = 50
     paginator = InfinitePaginator
@@ -266,13 +321,14 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
     actions = ["export_selected"]
     actions_list = ["export_csv"]
     csv_columns, csv_name = PAYMENT_COLUMNS, "payments"
-    actions_detail = ["refund_payment"]
+    actions_detail = ["reveal_customer", "refund_payment"]
+    change_form_before_template = "console/payments/identifiers.html"
     fieldsets: list[tuple[str, dict[str, Any]]] = [
         (
             "Payment",
             {
                 "fields": [
-                    ("public_reference", "status_label"),
+                    "status_label",
                     ("amount_label", "refunded_label"),
                     ("method", "link_admin"),
                     ("started", "paid_at"),
@@ -282,7 +338,8 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
         ),
         (
             "Customer",
-            {"fields": [("customer_email", "customer_name"), ("customer_phone", "billing")]},
+            {"fields": [("customer_email_shown", "customer_name_shown"),
+                        ("customer_phone_shown", "billing")]},
         ),
         (
             "Gateway",
@@ -296,7 +353,23 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
                 ],
             },
         ),
-    ]
+    ]  # fmt: skip
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
+        queryset = with_failed_attempts(super().get_queryset(request))
+        return customers.with_customer_shown(queryset, request)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Payment], search_term: str
+    ) -> tuple[QuerySet[Payment], bool]:
+        """pay_/pi_/cs_ ids and link titles as Django searches them, and a customer's exact
+        e-mail through its keyed hash (nothing is decrypted to search). ``queryset`` is
+        already the person's own merchants' payments, so the search stays inside them."""
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if looks_like_email(term):
+            results = results | payments_with_customer_email(queryset, term)
+        return results, duplicates
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
@@ -308,18 +381,39 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
         failed = obj is not None and bool(obj.failure_code or obj.failure_message)  # type: ignore[attr-defined]
         if failed:
             return self.fieldsets
-        # "Why it failed" only where something failed.
+        # "What went wrong" only where something did.
         (name, options), *rest = self.fieldsets
         fields = [f for f in options["fields"] if f != "failure"]
         return [(name, {**options, "fields": fields}), *rest]
 
-    @display(description="Payment", ordering="created_at")
-    def reference(self, obj: Payment) -> str:
-        return obj.public_id
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Model | None = None,
+    ) -> HttpResponse:
+        if isinstance(obj, Payment):
+            context["payment_ids"] = [
+                ("Payment intent", obj.payment_intent_id, "The pi_… id the customer sees"),
+                ("Checkout session", obj.gateway_session_id, ""),
+                ("Reference", obj.public_id, ""),
+            ]
+            details = customer_of(obj)
+            until = customers.revealed_until(request, obj)
+            context["customer_privacy"] = {
+                "masked": details.masked and details.any,
+                "revealed_until": _clock(until) if until and customers.shown(obj) else "",
+                "may_reveal": self.has_reveal_customer_permission(request, str(obj.pk)),
+            }
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
-    @display(description="Reference")
-    def public_reference(self, obj: Payment) -> str:
-        return obj.public_id
+    @display(description="Payment", ordering="created_at", header=True)
+    def reference(self, obj: Payment) -> list[str]:
+        details = customer_of(obj)
+        return [obj.public_id, details.email or details.name or "No customer details yet"]
 
     @display(description="Amount", ordering="amount")
     def amount_label(self, obj: Payment) -> str:
@@ -331,13 +425,13 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
             return "—"
         return money.format_money(obj.amount_refunded, obj.currency)
 
-    @display(description="Status", label=ui.PAYMENT_STATUS_VARIANTS, ordering="status")
-    def status_badge(self, obj: Payment) -> tuple[str, str]:
-        return obj.status, obj.get_status_display()
+    @display(description="Status", ordering="status")
+    def status_badge(self, obj: Payment) -> SafeString:
+        return _status_html(obj)
 
     @display(description="Status")
-    def status_label(self, obj: Payment) -> str:
-        return ui.badge(obj.get_status_display(), ui.PAYMENT_STATUS_VARIANTS[obj.status])
+    def status_label(self, obj: Payment) -> SafeString:
+        return _status_html(obj)
 
     @display(description="Method")
     def method(self, obj: Payment) -> str:
@@ -372,17 +466,69 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
         url = reverse("admin:paylinks_paymentlink_change", args=[quote(obj.link_id)])
         return format_html('<a class="text-primary-600" href="{}">{}</a>', url, obj.link.title)
 
-    @display(description="Why it failed")
+    @display(description="What went wrong")
     def failure(self, obj: Payment) -> str:
         if not (obj.failure_message or obj.failure_code):
             return "—"
-        if obj.failure_code and obj.failure_message:
-            return f"{obj.failure_message} ({obj.failure_code})"
-        return obj.failure_message or obj.failure_code
+        code = obj.failure_code
+        if obj.status != PaymentStatus.FAILED:
+            code = getattr(obj, "last_decline_code", "") or code  # the specific decline
+        reason = decline_label(code) if code else ""
+        prefix = "" if obj.status == PaymentStatus.FAILED else "Last attempt declined: "
+        if obj.failure_message and reason:
+            return f"{prefix}{obj.failure_message} ({reason})"
+        return prefix + (obj.failure_message or reason)
+
+    @display(description="Customer e-mail")
+    def customer_email_shown(self, obj: Payment) -> str:
+        return customer_of(obj).email or "—"
+
+    @display(description="Customer name")
+    def customer_name_shown(self, obj: Payment) -> str:
+        return customer_of(obj).name or "—"
+
+    @display(description="Customer phone")
+    def customer_phone_shown(self, obj: Payment) -> str:
+        return customer_of(obj).phone or "—"
 
     @display(description="Billing address")
     def billing(self, obj: Payment) -> str:
-        return billing_address_text(obj.billing_address) or "—"
+        return customer_of(obj).address or "—"
+
+    # --- support: reveal one payment's customer --------------------------------------
+    def has_reveal_customer_permission(
+        self, request: HttpRequest, object_id: str | None = None
+    ) -> bool:
+        if object_id is None:
+            return False
+        payment = self.get_object_or_404(request, object_id)
+        return (
+            permissions.can_reveal_customer(request.user, payment.merchant)
+            and customer_of(payment).any
+            and not customers.shown(payment)
+        )
+
+    @action(description="Reveal customer", icon="visibility", url_path="reveal-customer",
+            permissions=["reveal_customer"],
+            dialog={"title": "Reveal this payment's customer?",
+                    "description": "You see this customer's e-mail, name, phone and address "
+                                   "in full for a few minutes, on this payment only. Say why: "
+                                   "your reason is recorded in the audit log.",
+                    "form_class": RevealForm,
+                    "form_submit_text": "Reveal"})  # fmt: skip
+    def reveal_customer(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
+        payment = self.get_object_or_404(request, object_id)
+        try:
+            until = customer_services.customer_reveal(
+                payment=payment, actor=actor(request), reason=form.cleaned_data["reason"]
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            messages.error(request, f"Nothing was revealed: {text}")
+        else:
+            customers.remember_reveal(request, payment, until)
+            messages.success(request, "Customer revealed. Your reason is in the audit log.")
+        return back_to_change_page(request, payment)
 
     # --- refunds --------------------------------------------------------------------------
     # Unfold passes the object id (a string) to permission checks of detail actions.

@@ -2,7 +2,13 @@
 
 Events arrive for the whole installation (one gateway account), not for one merchant, so
 only superusers and support staff see the inbox; support staff read it, superusers may
-also process an event again ("reprocess"), e.g. after fixing what made it fail.
+also process an event again ("reprocess"), e.g. after fixing what made it fail; each
+reprocessing is written to the audit log.
+
+Events carry customers' personal details (e-mail, name, phone, address). The inbox is
+not any merchant's, so nobody here sees them in full: the payload is shown with those
+values masked (``paylinks.privacy.mask_payload``). A customer is looked at on the
+payment's page, where support's reveal is per payment and audited.
 """
 
 from __future__ import annotations
@@ -21,10 +27,11 @@ from unfold.paginator import InfinitePaginator
 
 from paylinks import permissions
 from paylinks.models import WebhookEvent
+from paylinks.privacy import mask_payload
 from paylinks.webhooks import inbox
 
 from . import display as ui
-from .mixins import ConsoleAdmin, back_to_change_page
+from .mixins import ConsoleAdmin, actor, back_to_change_page
 from .site import site
 
 STATUS_LABELS: dict[str, str] = {
@@ -132,11 +139,13 @@ class WebhookEventAdmin(ConsoleAdmin, ModelAdmin):
     def error(self, obj: WebhookEvent) -> str:
         if not obj.last_error:
             return "—"
-        return format_html('<pre class="whitespace-pre-wrap text-xs">{}</pre>', obj.last_error)
+        return format_html(
+            '<pre class="whitespace-pre-wrap text-xs">{}</pre>', mask_payload(obj.last_error)
+        )
 
-    @display(description="Payload")
+    @display(description="Payload (customer details masked)")
     def payload_pretty(self, obj: WebhookEvent) -> str:
-        text = json.dumps(obj.payload, indent=2, sort_keys=True)
+        text = json.dumps(mask_payload(obj.payload), indent=2, sort_keys=True, ensure_ascii=False)
         return format_html('<pre class="whitespace-pre-wrap text-xs">{}</pre>', text)
 
     # --- reprocess --------------------------------------------------------------------
@@ -152,7 +161,7 @@ class WebhookEventAdmin(ConsoleAdmin, ModelAdmin):
                     "form_submit_text": "Reprocess"})  # fmt: skip
     def reprocess_event(self, request: HttpRequest, form: Any, object_id: str) -> HttpResponse:
         event = self.get_object_or_404(request, object_id)
-        self._report(request, event, inbox.reprocess(event.pk))
+        self._report(request, event, inbox.reprocess(event.pk, actor=actor(request)))
         return back_to_change_page(request, event)
 
     @action(description="Reprocess selected events", permissions=["reprocess"])
@@ -160,7 +169,7 @@ class WebhookEventAdmin(ConsoleAdmin, ModelAdmin):
         if not may_reprocess(request.user):
             raise PermissionDenied
         for event in queryset[:100]:
-            self._report(request, event, inbox.reprocess(event.pk))
+            self._report(request, event, inbox.reprocess(event.pk, actor=actor(request)))
 
     @staticmethod
     def _report(request: HttpRequest, event: WebhookEvent, outcome: str) -> None:

@@ -71,6 +71,14 @@ class Payment(models.Model):
     customer_name = EncryptedCharField(max_length=200, blank=True)
     customer_phone = EncryptedCharField(max_length=40, blank=True)
     billing_address = EncryptedTextField(blank=True)
+    customer_email_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text="Keyed hash of the customer's e-mail (paylinks.privacy.email_lookup_hash): "
+        "finds a customer's payments without decrypting any row.",
+    )
     checkout_url = models.URLField("checkout URL", max_length=2000, blank=True)
     expires_at = models.DateTimeField(
         "session expires at", null=True, blank=True, help_text="When the checkout session closes."

@@ -5,10 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import (
+    CharField,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from paylinks.models import Payment, PaymentStatus
+from paylinks.models import Payment, PaymentEvent, PaymentStatus
+from paylinks.privacy import email_lookup_hash
 
 # A pending payment is re-checked this long after its session should have closed, and a
 # processing (delayed-method) payment at most this often.
@@ -67,3 +79,33 @@ def payments_due_for_check(*, everything: bool = False, limit: int = 1000) -> li
             | Q(session_completed_at__isnull=False, last_synced_at__isnull=True)
         )
     return list(pending.order_by("created_at").values_list("pk", flat=True)[:limit])
+
+
+def payments_with_customer_email(queryset: QuerySet[Payment], email: str) -> QuerySet[Payment]:
+    """The payments of ``queryset`` whose customer used exactly this e-mail (letter case
+    and surrounding spaces aside), found by the keyed hash stored beside the encrypted
+    address: an indexed lookup that decrypts nothing. ``queryset`` keeps its scope."""
+    digest = email_lookup_hash(email)
+    if not digest:
+        return queryset.none()
+    return queryset.filter(customer_email_hash=digest)
+
+
+def with_failed_attempts(queryset: QuerySet[Payment]) -> QuerySet[Payment]:
+    """Annotate ``failed_attempts`` (how many attempts the gateway declined -- a card, a
+    3-D Secure step -- while the checkout stayed open) and ``last_decline_code`` (why the
+    latest one was declined). Read from the timeline per row shown, so a list page pays
+    for its own rows only."""
+    attempts = PaymentEvent.objects.filter(payment=OuterRef("pk"), kind="attempt_failed")
+    count = attempts.order_by().values("payment").annotate(n=Count("pk")).values("n")
+    last_code = (
+        attempts.order_by("-created_at", "-id")
+        .annotate(code=KeyTextTransform("code", "data"))
+        .values("code")[:1]
+    )
+    return queryset.annotate(
+        failed_attempts=Coalesce(Subquery(count, output_field=IntegerField()), Value(0)),
+        last_decline_code=Coalesce(
+            Subquery(last_code, output_field=CharField()), Value(""), output_field=CharField()
+        ),
+    )

@@ -25,8 +25,10 @@ from django.tasks import task
 from django.utils import timezone
 
 from paylinks.gateways import WebhookEvent
+from paylinks.models import User
 from paylinks.models import WebhookEvent as InboxEvent
 from paylinks.queueing import enqueue_with_transaction
+from paylinks.services.audit import audit_record
 
 from .handlers import HANDLERS, as_event
 
@@ -182,12 +184,26 @@ def _finish(row: InboxEvent, status: str, error: str) -> None:
     )
 
 
-def reprocess(inbox_id: int) -> str:
-    """Console action: process an event again now, whatever its state or schedule."""
+def reprocess(inbox_id: int, *, actor: User | None = None) -> str:
+    """Console action: process an event again now, whatever its state or schedule.
+
+    A person's reprocessing is written to the audit log with what it did; the entry has
+    no merchant (the inbox is the platform's), so platform staff read it.
+    """
     InboxEvent.objects.filter(pk=inbox_id).update(
         status=InboxEvent.Status.PENDING, next_attempt_at=None, processed_at=None
     )
-    return process_inbox_event(inbox_id, force=True)
+    outcome = process_inbox_event(inbox_id, force=True)
+    row = InboxEvent.objects.filter(pk=inbox_id).first()
+    if actor is not None and row is not None:
+        audit_record(
+            actor=actor,
+            action="webhook.reprocessed",
+            obj=row,
+            merchant=None,
+            changes={"outcome": outcome[:500]},
+        )
+    return outcome
 
 
 def _claim_batch(limit: int) -> list[InboxEvent]:

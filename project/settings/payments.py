@@ -11,6 +11,15 @@ if not STRIPE_WEBHOOK_SECRET and PAYLINKS_GATEWAY == "sandbox":
     # The sandbox signs its own events; without a configured secret it derives one from
     # SECRET_KEY, so no shared default secret exists anywhere.
     STRIPE_WEBHOOK_SECRET = "whsec_" + hashlib.sha256(f"{SECRET_KEY}:sandbox".encode()).hexdigest()
+# The key of the customer e-mail search hash stored beside each encrypted e-mail
+# (paylinks/privacy.py). Derived from SECRET_KEY unless set: set it before rotating
+# SECRET_KEY, or run `manage.py rehash_customer_emails` after changing either.
+PAYLINKS_EMAIL_HASH_KEY = (
+    env_secret("PAYLINKS_EMAIL_HASH_KEY")
+    or hashlib.sha256(f"{SECRET_KEY}:customer-email-lookup".encode()).hexdigest()
+)
+# How long support staff see one payment's customer in full after revealing it.
+PAYLINKS_REVEAL_MINUTES = env_int("PAYLINKS_REVEAL_MINUTES", 10)
 # Points the official SDK at another host (a local Stripe-compatible server in tests).
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")
 SANDBOX_SETTLE_SECONDS = env_int("SANDBOX_SETTLE_SECONDS", 20)

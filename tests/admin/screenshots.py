@@ -5,6 +5,9 @@ Not a test: run it by hand after changing the console, then *look* at the images
     .venv/bin/python tests/admin/screenshots.py            # -> docs/screenshots/console-*.png
     .venv/bin/python tests/admin/screenshots.py --keep     # leave the server up to poke at
 
+Pages also worth seeing on a phone are shot at 390 px wide into var/screenshots/ (not
+kept in the repository).
+
 It builds a fresh SQLite database in a temporary folder, fills it with a small,
 realistic data set (two merchants, links in every state and several currencies,
 payments with timelines), starts ``runserver`` on 127.0.0.1, signs in by writing a
@@ -30,7 +33,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "screenshots"
+PHONE_OUT = ROOT / "var" / "screenshots"
 VIEWPORT = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -76,6 +81,7 @@ def seed() -> dict[str, Any]:
         Role,
         User,
     )
+    from paylinks.privacy import email_lookup_hash
     from paylinks.services import links as link_services
     from paylinks.services import merchants as merchant_services
 
@@ -159,7 +165,7 @@ def seed() -> dict[str, Any]:
     cards = [("visa", "4242"), ("mastercard", "4444"), ("amex", "8431"), ("visa", "1881")]
     names = ["Ana Lima", "Jonas Berg", "Mia Novak", "Liam O'Brien", "Yuki Sato", "Sara Khan"]
 
-    def pay(target: Any, status: str, age: timedelta) -> None:
+    def pay(target: Any, status: str, age: timedelta, declined: bool | None = None) -> None:
         amount = target.amount or rng.choice([1500, 2500, 5000, 7500, 12000])
         method, brand, last4 = "card", *rng.choice(cards)
         if target.currency == "EUR" and rng.random() < 0.3:
@@ -169,6 +175,9 @@ def seed() -> dict[str, Any]:
             PaymentStatus.REFUNDED: amount,
             PaymentStatus.PARTIALLY_REFUNDED: amount // 2,
         }.get(status, 0)
+        email = customer.lower().replace(" ", ".").replace("'", "") + "@mail.example"
+        if declined is None:
+            declined = status == PaymentStatus.PENDING and rng.random() < 0.5
         payment = Payment.objects.create(
             merchant=target.merchant, link=target, amount=amount, currency=target.currency,
             status=status, gateway="sandbox", amount_refunded=refunded,
@@ -177,15 +186,19 @@ def seed() -> dict[str, Any]:
             payment_method_type=method if status != PaymentStatus.PENDING else "",
             card_brand=brand if status != PaymentStatus.PENDING else "",
             card_last4=last4 if status != PaymentStatus.PENDING else "",
-            customer_email=customer.lower().replace(" ", ".").replace("'", "") + "@mail.example",
+            customer_email=email,
+            customer_email_hash=email_lookup_hash(email),
             customer_name=customer if target.collect_name else "",
             customer_phone="+45 20 12 34 56" if target.collect_phone else "",
             billing_address=(
                 '{"line1": "Nørrebrogade 12", "postal_code": "2200", "city": "København N",'
                 ' "country": "DK"}' if target.collect_billing_address else ""
             ),
-            failure_code="card_declined" if status == PaymentStatus.FAILED else "",
-            failure_message="Your card was declined." if status == PaymentStatus.FAILED else "",
+            failure_code="card_declined" if status == PaymentStatus.FAILED or declined else "",
+            failure_message=(
+                "Your card was declined." if status == PaymentStatus.FAILED
+                else "Your card has insufficient funds." if declined else ""
+            ),
         )  # fmt: skip
         created = now - age
         completed = created + timedelta(minutes=2) if status in (
@@ -210,6 +223,16 @@ def seed() -> dict[str, Any]:
                     "",
                     "",
                     "Your card was declined.",
+                    created + timedelta(minutes=1),
+                )
+            )
+        if declined:
+            events.append(
+                (
+                    "attempt_failed",
+                    "",
+                    "",
+                    "Your card has insufficient funds.",
                     created + timedelta(minutes=1),
                 )
             )
@@ -239,9 +262,14 @@ def seed() -> dict[str, Any]:
                 )
             )
         for kind, before, after, message, at in events:
+            code = {
+                "Your card has insufficient funds.": "insufficient_funds",
+                "Your card was declined.": "generic_decline",
+            }.get(message)
             event = PaymentEvent.objects.create(
                 payment=payment, kind=kind, from_status=before, to_status=after,
                 message=message, source="gateway" if kind != "created" else "system",
+                data={"code": code} if kind == "attempt_failed" and code else {},
             )  # fmt: skip
             PaymentEvent.objects.filter(pk=event.pk).update(created_at=at)
 
@@ -258,6 +286,7 @@ def seed() -> dict[str, Any]:
     pay(acme_links[4], PaymentStatus.SUCCEEDED, timedelta(days=6))
     pay(acme_links[3], PaymentStatus.SUCCEEDED, timedelta(minutes=14))
     pay(acme_links[0], PaymentStatus.PARTIALLY_REFUNDED, timedelta(minutes=40))
+    pay(acme_links[0], PaymentStatus.PENDING, timedelta(minutes=6), declined=True)
     for _ in range(20):
         pay(rng.choice(globex_links), rng.choice(statuses), timedelta(days=rng.uniform(0, 30)))
 
@@ -310,6 +339,12 @@ def shoot(base: str, cookies: dict[str, str], data: dict[str, Any]) -> list[Path
         .first()
     )
     assert payment is not None
+    declined = (
+        Payment.objects.filter(status="pending", events__kind="attempt_failed")
+        .order_by("-created_at")
+        .first()
+    )
+    assert declined is not None
     shots: list[Path] = []
 
     with sync_playwright() as playwright:
@@ -317,14 +352,14 @@ def shoot(base: str, cookies: dict[str, str], data: dict[str, Any]) -> list[Path
             executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS
         )
 
-        def context_for(session: str) -> Any:
+        def context_for(who: str, viewport: dict[str, int] = VIEWPORT) -> Any:
             context = browser.new_context(
-                viewport=VIEWPORT, device_scale_factor=1, timezone_id="Europe/Copenhagen"
+                viewport=viewport, device_scale_factor=1, timezone_id="Europe/Copenhagen"
             )
-            context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
+            context.add_cookies([{"name": "sessionid", "value": cookies[who], "url": base}])
             return context
 
-        page = context_for(cookies["alice"]).new_page()
+        page = context_for("alice").new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -417,7 +452,7 @@ def shoot(base: str, cookies: dict[str, str], data: dict[str, Any]) -> list[Path
             ("root", "webhook-failed", "/admin/paylinks/webhookevent/?status=failed"),
         ]
         for who, name, path in others:
-            other = context_for(cookies[who]).new_page()
+            other = context_for(who).new_page()
             response = other.goto(base + path)
             assert response is not None and response.ok, (
                 f"{who} {path}: {response and response.status}"
@@ -429,9 +464,62 @@ def shoot(base: str, cookies: dict[str, str], data: dict[str, Any]) -> list[Path
             print(f"  {target.relative_to(ROOT)}")
             other.context.close()
 
+        shots += support_and_phone(base, context_for, payment, declined)
         browser.close()
     if errors:
         print("Browser errors:\n  " + "\n  ".join(errors))
+    return shots
+
+
+def support_and_phone(base: str, context_for: Any, payment: Any, declined: Any) -> list[Path]:
+    """Support staff's view of payments (masked, then one customer revealed), and the
+    payment pages on a 390 px phone for an owner and for support staff."""
+    shots: list[Path] = []
+    PHONE_OUT.mkdir(parents=True, exist_ok=True)
+
+    def save(page: Any, target: Path) -> None:
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(target))
+        shots.append(target)
+        print(f"  {target.relative_to(ROOT)}")
+
+    def visit(page: Any, path: str) -> None:
+        response = page.goto(base + path)
+        assert response is not None and response.ok, f"{path}: {response and response.status}"
+
+    for who in ("alice", "sam"):
+        phone = context_for(who, viewport=PHONE).new_page()
+        for name, path in (
+            ("payments", "/admin/paylinks/payment/"),
+            ("payment", f"/admin/paylinks/payment/{payment.pk}/change/"),
+            ("declined", f"/admin/paylinks/payment/{declined.pk}/change/"),
+        ):
+            visit(phone, path)
+            save(phone, PHONE_OUT / f"phone-{who}-{name}.png")
+        phone.context.close()
+
+    page = context_for("sam").new_page()
+    visit(page, "/admin/paylinks/payment/")
+    save(page, OUT / "console-payments-support.png")
+    visit(page, f"/admin/paylinks/payment/{payment.pk}/change/")
+    save(page, OUT / "console-payment-detail-support.png")
+    page.screenshot(path=str(PHONE_OUT / "support-payment-masked-full.png"), full_page=True)
+    page.click("text=Reveal customer")
+    page.wait_for_selector("#dialog", state="visible")
+    page.fill("#dialog textarea", "Ticket 4821: the customer asks for a copy of the receipt")
+    page.wait_for_timeout(300)
+    save(page, PHONE_OUT / "support-reveal-dialog.png")
+    with page.expect_navigation():
+        page.click("#dialog button[type=submit]")
+    save(page, PHONE_OUT / "support-revealed.png")
+    page.screenshot(path=str(PHONE_OUT / "support-payment-revealed-full.png"), full_page=True)
+    visit(page, "/admin/paylinks/auditentry/?action=group%3Asupport")
+    save(page, PHONE_OUT / "support-audit.png")
+    page.locator("#result_list tbody tr a").first.click()
+    save(page, PHONE_OUT / "support-audit-entry.png")
+    visit(page, f"/admin/paylinks/payment/{declined.pk}/change/")
+    page.screenshot(path=str(PHONE_OUT / "support-declined-full.png"), full_page=True)
+    page.context.close()
     return shots
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paylinks.models import User, WebhookEvent
+from paylinks.models import AuditEntry, User, WebhookEvent
 
 from .conftest import ADMIN
 
@@ -79,3 +79,24 @@ def test_inbox_search_by_event_id(console, sam, failed_event) -> None:
     )
     listing = console(sam).get(INBOX, {"q": "evt_other"}).content.decode()
     assert "evt_other" in listing and "evt_test_inbox_1" not in listing
+
+
+def test_reprocessing_is_in_the_audit_log_for_platform_staff(
+    console, root, sam, alice, failed_event
+) -> None:
+    reprocess(console(root), failed_event)
+    entry = AuditEntry.objects.get(action="webhook.reprocessed")
+    assert (entry.actor, entry.merchant, entry.object_type, entry.object_id) == (
+        root,
+        None,
+        "paylinks.webhookevent",
+        str(failed_event.pk),
+    )
+    assert entry.changes["outcome"].startswith("ignored:")
+    audit = f"{ADMIN}/auditentry/"
+    listing = console(sam).get(audit, {"action": "webhook.reprocessed"}).content.decode()
+    assert "Webhook event reprocessed" in listing and "root@paylinks.test" in listing
+    assert "root@paylinks.test" not in console(alice).get(audit).content.decode()
+    # Support staff's attempt is refused and leaves no entry.
+    assert reprocess(console(sam), failed_event).status_code == 403
+    assert AuditEntry.objects.filter(action="webhook.reprocessed").count() == 1

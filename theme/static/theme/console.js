@@ -63,7 +63,7 @@
     }
 
     function copied(button) {
-        toast("Link copied");
+        toast((button && button.getAttribute("data-copy-toast")) || "Link copied");
         if (!button) {
             return;
         }

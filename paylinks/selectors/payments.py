@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from paylinks.crypto import email_search_hashes
 from paylinks.models import Payment, PaymentStatus
 
 # A pending payment is re-checked this long after its session should have closed, and a
@@ -32,6 +33,21 @@ def payment_get_by_public_id(public_id: str) -> Payment | None:
     if not public_id:
         return None
     return Payment.objects.select_related("link").filter(public_id=public_id[:32]).first()
+
+
+def payments_with_customer_email(
+    email: str, *, payments: QuerySet[Payment] | None = None
+) -> QuerySet[Payment]:
+    """The payments whose customer e-mail is exactly ``email`` (letter case and surrounding
+    spaces ignored), found by the keyed hash stored beside the encrypted e-mail: an index
+    lookup, no row decrypted. ``payments`` narrows the search (e.g. to the merchants a
+    user may see); by default every payment is searched, so callers scope the result.
+    """
+    hashes = email_search_hashes(email)
+    queryset = Payment.objects.all() if payments is None else payments
+    if not hashes:
+        return queryset.none()
+    return queryset.filter(customer_email_hash__in=hashes)
 
 
 def payment_for_gateway_object(gateway: str, obj: dict[str, Any]) -> Payment | None:

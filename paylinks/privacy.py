@@ -1,5 +1,4 @@
-"""Customers' personal details: how they are shown masked, and how a payment is found by
-e-mail without decrypting anything.
+"""Customers' personal details: how they are shown masked.
 
 One place for the masking rule, so the payments list, the payment page, exports, the
 webhook inbox and the audit log hide the same things the same way:
@@ -11,36 +10,21 @@ webhook inbox and the audit log hide the same things the same way:
 
 *Who* sees what masked is decided in ``paylinks.permissions``; this module only knows how.
 
-An e-mail is also stored as a keyed hash (HMAC-SHA256 of the trimmed, lower-cased
-address, keyed with ``PAYLINKS_EMAIL_HASH_KEY``) beside its encrypted value, so support
-can find a customer's payments by exact address with an indexed lookup; the hash cannot
-be reversed or checked against a list of addresses without the key.
+A payment is found by its customer's exact e-mail through the keyed hash stored beside
+the encrypted address (``paylinks.crypto.email_search_hash``), never by decrypting rows.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-
 DOTS = "•••"
 
 _EMAIL = re.compile(r"[^@\s\"'<>]+@[^@\s\"'<>]+\.[^@\s\"'<>]+")
-
-
-def email_lookup_hash(email: str) -> str:
-    """The search key stored beside an encrypted e-mail ("" for no e-mail)."""
-    normalised = (email or "").strip().lower()
-    if not normalised:
-        return ""
-    key = str(settings.PAYLINKS_EMAIL_HASH_KEY).encode()
-    return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
 
 
 def looks_like_email(text: str) -> bool:

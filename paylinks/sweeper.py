@@ -17,12 +17,14 @@ from paylinks.webhooks import inbox
 
 
 def sweep(*, everything: bool = False) -> dict[str, int]:
-    """Gateway housekeeping, due inbox events, stale payments, refunds of unknown outcome."""
+    """Gateway housekeeping, due inbox events, stale payments, refunds of unknown outcome,
+    and finished inbox events past their retention."""
     counts: Counter[str] = Counter()
     for key, value in get_gateway().housekeeping().items():
         counts[f"gateway_{key}"] += value
     for outcome, n in inbox.drain().items():
         counts["events_" + outcome] += n
+    counts["events_pruned"] += inbox.prune_finished()
     for payment_id in payments_due_for_check(everything=everything):
         outcome = payment_reconcile(payment_id)
         counts["payments_" + outcome.split(":", 1)[0]] += 1

@@ -6,7 +6,6 @@ import factory
 from factory.django import DjangoModelFactory
 
 from paylinks.models import Membership, Merchant, Payment, PaymentLink, Role, User
-from paylinks.privacy import email_lookup_hash
 
 PASSWORD = "correct horse battery staple"
 
@@ -65,4 +64,3 @@ class PaymentFactory(DjangoModelFactory):
     gateway_session_id = factory.Sequence(lambda n: f"cs_test_{n:08d}")
     customer_email = ""
     # As the services keep it: the e-mail's search hash beside the e-mail.
-    customer_email_hash = factory.LazyAttribute(lambda p: email_lookup_hash(p.customer_email))

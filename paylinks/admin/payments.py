@@ -368,7 +368,7 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
         results, duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
         if looks_like_email(term):
-            results = results | payments_with_customer_email(queryset, term)
+            results = results | payments_with_customer_email(term, payments=queryset)
         return results, duplicates
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:

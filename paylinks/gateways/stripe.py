@@ -67,6 +67,9 @@ SESSION_EXPAND: Final = (
 )
 
 _KEY_PATTERN = re.compile(r"\b(sk|rk|pk)_(test|live)_[0-9A-Za-z]+")
+# Stripe echoes a parameter it refuses ("Invalid email address: ..."), and an error's text
+# ends up in the payment's failure message, its timeline and the log, all in clear.
+_EMAIL_PATTERN = re.compile(r"[^\s@'\"<>(),;:]+@[^\s@'\"<>(),;:]+")
 _T = TypeVar("_T")
 
 
@@ -205,6 +208,7 @@ class StripeGateway(Gateway):
         )
 
     def _redact(self, text: str) -> str:
+        text = _EMAIL_PATTERN.sub("[e-mail address]", text)
         return _KEY_PATTERN.sub(r"\1_\2_***", text).replace(self._api_key, "***")
 
     # --- responses -------------------------------------------------------------------

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from paylinks import money
-from paylinks.crypto import EncryptedCharField, EncryptedEmailField, EncryptedTextField
+from paylinks.crypto import (
+    EmailSearchHashField,
+    EncryptedCharField,
+    EncryptedEmailField,
+    EncryptedTextField,
+)
 
 from .links import PaymentLink
 from .merchants import Merchant
@@ -68,17 +74,12 @@ class Payment(models.Model):
     card_brand = models.CharField(max_length=20, blank=True)
     card_last4 = models.CharField("card last 4", max_length=4, blank=True)
     customer_email = EncryptedEmailField("customer e-mail", blank=True)
+    # A keyed hash of the e-mail, computed whenever the row is written, so support can find
+    # a customer's payments by exact e-mail without decrypting every row (paylinks.crypto).
+    customer_email_hash = EmailSearchHashField(source="customer_email")
     customer_name = EncryptedCharField(max_length=200, blank=True)
     customer_phone = EncryptedCharField(max_length=40, blank=True)
     billing_address = EncryptedTextField(blank=True)
-    customer_email_hash = models.CharField(
-        max_length=64,
-        blank=True,
-        db_index=True,
-        editable=False,
-        help_text="Keyed hash of the customer's e-mail (paylinks.privacy.email_lookup_hash): "
-        "finds a customer's payments without decrypting any row.",
-    )
     checkout_url = models.URLField("checkout URL", max_length=2000, blank=True)
     expires_at = models.DateTimeField(
         "session expires at", null=True, blank=True, help_text="When the checkout session closes."
@@ -113,6 +114,11 @@ class Payment(models.Model):
             models.Index(fields=["link", "status"], name="payment_link_status"),
             models.Index(fields=["payment_intent_id"], name="payment_intent"),
             models.Index(
+                fields=["customer_email_hash"],
+                condition=~Q(customer_email_hash=""),
+                name="payment_customer_email_hash",
+            ),
+            models.Index(
                 fields=["status", "expires_at"],
                 condition=Q(status="pending"),
                 name="payment_pending_expiry",
@@ -137,6 +143,13 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} {money.format_money(self.amount, self.currency)}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The e-mail's search hash is written with it, even when only the e-mail is saved.
+        fields = kwargs.get("update_fields")
+        if fields is not None and "customer_email" in fields:
+            kwargs["update_fields"] = {*fields, "customer_email_hash"}
+        super().save(*args, **kwargs)
 
     def can_transition_to(self, status: str) -> bool:
         return status in TRANSITIONS.get(self.status, frozenset())

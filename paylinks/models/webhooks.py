@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from paylinks.crypto import EncryptedJSONField
+
 
 class WebhookEvent(models.Model):
     """The webhook inbox: every verified event, stored before it is acknowledged.
@@ -10,6 +12,10 @@ class WebhookEvent(models.Model):
     A row is unique per (gateway, event id), so a duplicate delivery is recognised
     before any processing. Processing happens later, from this row; a failure keeps the
     row with its error and a time for the next attempt.
+
+    The payload (the event as the gateway sent it, customer details included) is
+    encrypted with the customer-data key; the columns that route it stay readable.
+    Finished events are deleted after ``PAYLINKS_WEBHOOK_RETENTION_DAYS`` (the sweeper).
     """
 
     class Status(models.TextChoices):
@@ -22,7 +28,7 @@ class WebhookEvent(models.Model):
     event_id = models.CharField(max_length=255)
     type = models.CharField(max_length=100)
     object_id = models.CharField(max_length=255, blank=True)
-    payload = models.JSONField()
+    payload = EncryptedJSONField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -40,7 +46,13 @@ class WebhookEvent(models.Model):
                 fields=["status", "next_attempt_at"],
                 condition=Q(status__in=["pending", "failed"]),
                 name="webhook_unfinished",
-            )
+            ),
+            # Retention: finished events, oldest first (none is in it when first stored).
+            models.Index(
+                fields=["processed_at"],
+                condition=Q(status__in=["processed", "ignored"]),
+                name="webhook_finished",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,8 +19,8 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from paylinks.crypto import email_search_hashes
 from paylinks.models import Payment, PaymentEvent, PaymentStatus
-from paylinks.privacy import email_lookup_hash
 
 # A pending payment is re-checked this long after its session should have closed, and a
 # processing (delayed-method) payment at most this often.
@@ -44,6 +44,21 @@ def payment_get_by_public_id(public_id: str) -> Payment | None:
     if not public_id:
         return None
     return Payment.objects.select_related("link").filter(public_id=public_id[:32]).first()
+
+
+def payments_with_customer_email(
+    email: str, *, payments: QuerySet[Payment] | None = None
+) -> QuerySet[Payment]:
+    """The payments whose customer e-mail is exactly ``email`` (letter case and surrounding
+    spaces ignored), found by the keyed hash stored beside the encrypted e-mail: an index
+    lookup, no row decrypted. ``payments`` narrows the search (e.g. to the merchants a
+    user may see); by default every payment is searched, so callers scope the result.
+    """
+    hashes = email_search_hashes(email)
+    queryset = Payment.objects.all() if payments is None else payments
+    if not hashes:
+        return queryset.none()
+    return queryset.filter(customer_email_hash__in=hashes)
 
 
 def payment_for_gateway_object(gateway: str, obj: dict[str, Any]) -> Payment | None:
@@ -79,16 +94,6 @@ def payments_due_for_check(*, everything: bool = False, limit: int = 1000) -> li
             | Q(session_completed_at__isnull=False, last_synced_at__isnull=True)
         )
     return list(pending.order_by("created_at").values_list("pk", flat=True)[:limit])
-
-
-def payments_with_customer_email(queryset: QuerySet[Payment], email: str) -> QuerySet[Payment]:
-    """The payments of ``queryset`` whose customer used exactly this e-mail (letter case
-    and surrounding spaces aside), found by the keyed hash stored beside the encrypted
-    address: an indexed lookup that decrypts nothing. ``queryset`` keeps its scope."""
-    digest = email_lookup_hash(email)
-    if not digest:
-        return queryset.none()
-    return queryset.filter(customer_email_hash=digest)
 
 
 def with_failed_attempts(queryset: QuerySet[Payment]) -> QuerySet[Payment]:

@@ -1,4 +1,4 @@
-"""Customers' personal details: support's audited reveal, and the e-mail search hashes.
+"""Customers' personal details: support's audited reveal.
 
 Support staff see customers masked (``paylinks.permissions``, ``paylinks.privacy``). To
 help one customer they may reveal one payment's details for a few minutes, saying why;
@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from paylinks import permissions
 from paylinks.models import Payment, User
-from paylinks.privacy import email_lookup_hash
 
 from .audit import audit_record
 
@@ -51,23 +50,3 @@ def customer_reveal(*, payment: Payment, actor: User, reason: str) -> datetime:
         changes={"reason": reason[:500], "minutes": minutes},
     )
     return until
-
-
-def customer_email_hashes_refresh(*, batch: int = 1000) -> int:
-    """Recompute every payment's e-mail search hash, e.g. after ``PAYLINKS_EMAIL_HASH_KEY``
-    (or the ``SECRET_KEY`` it is derived from) changed; returns how many changed. Reads
-    each stored e-mail once; searches never do."""
-    changed: list[Payment] = []
-    count = 0
-    rows = Payment.objects.only("pk", "customer_email", "customer_email_hash")
-    for payment in rows.iterator(chunk_size=batch):
-        digest = email_lookup_hash(payment.customer_email)
-        if digest != payment.customer_email_hash:
-            payment.customer_email_hash = digest
-            changed.append(payment)
-        if len(changed) >= batch:
-            count += Payment.objects.bulk_update(changed, ["customer_email_hash"])
-            changed = []
-    if changed:
-        count += Payment.objects.bulk_update(changed, ["customer_email_hash"])
-    return count

@@ -35,7 +35,6 @@ from paylinks.models import (
     PaymentStatus,
 )
 from paylinks.models.payments import COMPLETED_STATUSES, TRANSITIONS
-from paylinks.privacy import email_lookup_hash
 from paylinks.queueing import enqueue_with_transaction
 from paylinks.selectors.links import link_get_for_checkout, link_places_held, link_state
 
@@ -159,7 +158,6 @@ def _reserve(*, slug: str, amount: Any, email: str, idempotency_key: str) -> tup
             currency=link.currency,
             gateway=get_gateway().name,
             customer_email=email,
-            customer_email_hash=email_lookup_hash(email),
             idempotency_key=idempotency_key,
             expires_at=session_expiry(link, now),
         )
@@ -398,7 +396,6 @@ def _observe(payment: Payment, session: CheckoutSession) -> bool:
         if value and not getattr(payment, field):
             setattr(payment, field, value)
     # The e-mail's search hash follows the e-mail (see paylinks.privacy).
-    payment.customer_email_hash = email_lookup_hash(payment.customer_email)
     if session.billing_address and not payment.billing_address:
         payment.billing_address = json.dumps(session.billing_address)
     if session.status == "complete" and payment.session_completed_at is None:

@@ -8,6 +8,10 @@ processes every due event it can claim. If waking fails, the sweeper finds the e
 Processing hands the event to its handler (``paylinks.webhooks.handlers``). Duplicates,
 out-of-order delivery and unknown types are normal traffic. A failed processing attempt
 keeps the row with its error and is retried with backoff.
+
+The payload is stored encrypted (``paylinks.crypto.EncryptedJSONField``), and finished
+events are deleted ``PAYLINKS_WEBHOOK_RETENTION_DAYS`` after they finished
+(``prune_finished``, run by the sweeper); unfinished ones are never deleted.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ def store_event(gateway_name: str, event: WebhookEvent) -> bool:
     One statement, ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``, and nothing else
     per event: a duplicate delivery (Stripe sends them) costs no exception, no savepoint
     and no second write, and a new event is one commit. This is the busiest write in
-    Paylinks (docs/scaling.md).
+    Paylinks (docs/scaling.md). The payload goes in encrypted: the field's
+    ``get_db_prep_save`` serialises it and encrypts it with the customer-data key.
     """
     payload = InboxEvent._meta.get_field("payload").get_db_prep_save(event.payload, connection)
     values = [gateway_name, event.id, event.type, event.object_id[:255], payload,
@@ -248,3 +253,35 @@ def drain(*, batch: int = 20, budget_seconds: float = 30.0) -> dict[str, int]:
 def drain_inbox() -> dict[str, int]:
     """Process the webhook events that are due (web processes send this, batched)."""
     return drain()
+
+
+# --- retention --------------------------------------------------------------------------
+FINISHED = [InboxEvent.Status.PROCESSED, InboxEvent.Status.IGNORED]
+PRUNE_BATCH = 500
+PRUNE_BATCHES = 20
+
+
+def prune_finished(*, now: datetime | None = None) -> int:
+    """Delete events finished (processed or ignored) more than
+    ``PAYLINKS_WEBHOOK_RETENTION_DAYS`` ago, oldest first; returns how many.
+
+    Pending and failed events are never deleted. At most ``PRUNE_BATCHES`` batches of
+    ``PRUNE_BATCH`` rows per call, each its own short statement, so a first run over a
+    large backlog spreads over several sweeps instead of holding one long transaction.
+    """
+    days = settings.PAYLINKS_WEBHOOK_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = InboxEvent.objects.filter(status__in=FINISHED, processed_at__lt=cutoff)
+    pruned = 0
+    for _ in range(PRUNE_BATCHES):
+        ids = list(old.order_by("processed_at").values_list("pk", flat=True)[:PRUNE_BATCH])
+        if not ids:
+            break
+        # Re-checked in the DELETE: an event reprocessed meanwhile is pending again.
+        deleted, _by_model = old.filter(pk__in=ids).delete()
+        pruned += deleted
+        if len(ids) < PRUNE_BATCH:
+            break
+    return pruned

@@ -62,6 +62,17 @@ for _position, _key in enumerate(FIELD_ENCRYPTION_KEY, start=1):
             "import Fernet; print(Fernet.generate_key().decode())'"
         ) from None
 
+# The key of the keyed hash stored beside each payment's encrypted customer e-mail, for
+# exact search (paylinks.crypto). Comma-separated like FIELD_ENCRYPTION_KEY: the first
+# hashes, all are searched. Empty: derived from SECRET_KEY (with SECRET_KEY_FALLBACKS).
+_SEARCH_KEYS = env_secret("PAYLINKS_SEARCH_HASH_KEY")
+PAYLINKS_SEARCH_HASH_KEY = [key.strip() for key in _SEARCH_KEYS.split(",") if key.strip()]
+if any(len(k) < 32 for k in PAYLINKS_SEARCH_HASH_KEY):
+    raise ImproperlyConfigured(
+        "PAYLINKS_SEARCH_HASH_KEY entries must be random strings of at least 32 characters, "
+        f"e.g. {secrets.token_urlsafe(48)!r}."
+    )
+
 # --- hosts and URLs ---------------------------------------------------------------------
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 PUBLIC_CHECKOUT_URL = env_str("PUBLIC_CHECKOUT_URL", "http://localhost:3000").rstrip("/")
@@ -318,5 +329,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": env_str("AXES_LOG_LEVEL", "WARNING")},
+        # The Stripe SDK logs Stripe's error messages at INFO ("Invalid email address:
+        # <the customer's>") and request bodies at DEBUG: customer data, kept out of logs.
+        "stripe": {"level": "WARNING"},
     },
 }

@@ -2,6 +2,8 @@
 
 import hashlib
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import PAYLINKS_GATEWAY, SECRET_KEY
 from .env import env_int, env_secret, env_str
 
@@ -11,13 +13,6 @@ if not STRIPE_WEBHOOK_SECRET and PAYLINKS_GATEWAY == "sandbox":
     # The sandbox signs its own events; without a configured secret it derives one from
     # SECRET_KEY, so no shared default secret exists anywhere.
     STRIPE_WEBHOOK_SECRET = "whsec_" + hashlib.sha256(f"{SECRET_KEY}:sandbox".encode()).hexdigest()
-# The key of the customer e-mail search hash stored beside each encrypted e-mail
-# (paylinks/privacy.py). Derived from SECRET_KEY unless set: set it before rotating
-# SECRET_KEY, or run `manage.py rehash_customer_emails` after changing either.
-PAYLINKS_EMAIL_HASH_KEY = (
-    env_secret("PAYLINKS_EMAIL_HASH_KEY")
-    or hashlib.sha256(f"{SECRET_KEY}:customer-email-lookup".encode()).hexdigest()
-)
 # How long support staff see one payment's customer in full after revealing it.
 PAYLINKS_REVEAL_MINUTES = env_int("PAYLINKS_REVEAL_MINUTES", 10)
 # Points the official SDK at another host (a local Stripe-compatible server in tests).
@@ -40,5 +35,10 @@ PAYLINKS_SWEEP_SECONDS = env_int("PAYLINKS_SWEEP_SECONDS", 15)
 # A web process gathers new webhook events for up to this long before waking a worker
 # for them (one task per window instead of one per event); 0 wakes one per event.
 PAYLINKS_WEBHOOK_BATCH_MS = env_int("PAYLINKS_WEBHOOK_BATCH_MS", 500)
+# Raw gateway events hold customer details: the sweeper deletes finished ones (inbox events
+# processed or ignored, sandbox events delivered) this many days after; 0 keeps them.
+PAYLINKS_WEBHOOK_RETENTION_DAYS = env_int("PAYLINKS_WEBHOOK_RETENTION_DAYS", 30)
+if PAYLINKS_WEBHOOK_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("PAYLINKS_WEBHOOK_RETENTION_DAYS must be 0 (keep) or more days")
 # Visits to a link's page by the same visitor within this many minutes count once.
 PAYLINKS_VIEW_WINDOW_MINUTES = env_int("PAYLINKS_VIEW_WINDOW_MINUTES", 30)

@@ -81,7 +81,6 @@ def seed() -> dict[str, Any]:
         Role,
         User,
     )
-    from paylinks.privacy import email_lookup_hash
     from paylinks.services import links as link_services
     from paylinks.services import merchants as merchant_services
 
@@ -187,7 +186,6 @@ def seed() -> dict[str, Any]:
             card_brand=brand if status != PaymentStatus.PENDING else "",
             card_last4=last4 if status != PaymentStatus.PENDING else "",
             customer_email=email,
-            customer_email_hash=email_lookup_hash(email),
             customer_name=customer if target.collect_name else "",
             customer_phone="+45 20 12 34 56" if target.collect_phone else "",
             billing_address=(

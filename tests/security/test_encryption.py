@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, connections, transaction
 
 from paylinks.crypto import DecryptionError
 from paylinks.models import Payment
 
+from ..auth.conftest import enrol_totp, totp_code
 from ..factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +117,57 @@ def test_rotate_keys_refuses_data_no_key_can_read(acme, settings) -> None:
     settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode()]
     with pytest.raises(CommandError, match="does not decrypt"):
         call_command("rotate_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rotate_keys_does_not_lose_a_write_made_while_it_runs(acme, settings) -> None:
+    """rotate_keys writes back every encrypted column of a row it read: a customer name
+    recorded between its read and its write must not be overwritten with the old blank."""
+    payment = PaymentFactory(link__merchant=acme, customer_email=EMAIL, customer_name="")
+    settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode(), *settings.FIELD_ENCRYPTION_KEY]
+    locked, go = threading.Event(), threading.Event()
+
+    def sync_records_the_name() -> None:  # what payment_sync does, holding the row
+        try:
+            with transaction.atomic():
+                row = Payment.objects.select_for_update().get(pk=payment.pk)
+                row.customer_name = "Ada Lovelace"
+                row.save()
+                locked.set()
+                go.wait(10)
+        finally:
+            connections.close_all()
+
+    def rotate() -> None:
+        try:
+            call_command("rotate_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=sync_records_the_name)
+    writer.start()
+    assert locked.wait(10)
+    rotator = threading.Thread(target=rotate)
+    rotator.start()
+    time.sleep(0.5)  # the rotation reaches the locked row and waits for it
+    go.set()
+    writer.join(10)
+    rotator.join(20)
+
+    assert Payment.objects.get(pk=payment.pk).customer_name == "Ada Lovelace"
+
+
+def test_rotate_keys_re_encrypts_mfa_secrets_so_staff_still_sign_in(alice, settings) -> None:
+    """The documented rotation ends by removing the old key: the TOTP secrets and
+    recovery-code seeds allauth keeps must have been re-encrypted by then."""
+    secret, codes = enrol_totp(alice)
+    old = settings.FIELD_ENCRYPTION_KEY[0]
+    new = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEY = [new, old]
+    call_command("rotate_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    settings.FIELD_ENCRYPTION_KEY = [new]
+    totp = Authenticator.objects.get(user=alice, type=Authenticator.Type.TOTP)
+    assert TOTP(totp).validate_code(totp_code(secret))
+    recovery = Authenticator.objects.get(user=alice, type=Authenticator.Type.RECOVERY_CODES)
+    assert RecoveryCodes(recovery).get_unused_codes() == codes

@@ -1,6 +1,7 @@
 """Delivering the sandbox's events to the webhook endpoint, the way Stripe does:
 signed with ``Stripe-Signature``, POSTed over HTTP, retried with backoff for about three
-days until the endpoint answers 2xx."""
+days until the endpoint answers 2xx. Delivered events are deleted
+``PAYLINKS_WEBHOOK_RETENTION_DAYS`` after delivery; undelivered ones never are."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import hmac
 import json
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
@@ -121,3 +122,28 @@ def due_events(limit: int = 200) -> list[str]:
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+PRUNE_BATCH = 500
+PRUNE_BATCHES = 20
+
+
+def prune_delivered(*, now: datetime | None = None) -> int:
+    """Delete events delivered more than ``PAYLINKS_WEBHOOK_RETENTION_DAYS`` ago, oldest
+    first, in at most ``PRUNE_BATCHES`` batches; returns how many. Events still being
+    retried or given up on are kept."""
+    days = settings.PAYLINKS_WEBHOOK_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = SandboxEvent.objects.filter(delivered_at__lt=cutoff)
+    pruned = 0
+    for _ in range(PRUNE_BATCHES):
+        ids = list(old.order_by("delivered_at").values_list("pk", flat=True)[:PRUNE_BATCH])
+        if not ids:
+            break
+        deleted, _by_model = old.filter(pk__in=ids).delete()
+        pruned += deleted
+        if len(ids) < PRUNE_BATCH:
+            break
+    return pruned

@@ -61,10 +61,11 @@ class SandboxGateway(Gateway):
         return verify_stripe_signature(payload, signature_header, settings.STRIPE_WEBHOOK_SECRET)
 
     def housekeeping(self) -> dict[str, int]:
-        """The sandbox's own clock: expiries, due settlements, undelivered events."""
+        """The sandbox's own clock: expiries, due settlements, undelivered events, and
+        delivered events past their retention."""
         result = engine.sweep()
         delivered = sum(delivery.deliver(event_id) for event_id in delivery.due_events())
-        return {**result, "delivered": delivered}
+        return {**result, "delivered": delivered, "events_pruned": delivery.prune_delivered()}
 
     @staticmethod
     def _view(session: SandboxSession, *, look_for_intent: bool = True) -> CheckoutSession:

@@ -9,7 +9,12 @@ import secrets
 from django.db import models
 from django.utils import timezone
 
-from paylinks.crypto import EncryptedCharField, EncryptedEmailField, EncryptedTextField
+from paylinks.crypto import (
+    EncryptedCharField,
+    EncryptedEmailField,
+    EncryptedJSONField,
+    EncryptedTextField,
+)
 
 
 def _id(prefix: str, n: int = 24) -> str:
@@ -131,11 +136,15 @@ class SandboxRefund(models.Model):
 
 
 class SandboxEvent(models.Model):
-    """The outbox: events the sandbox owes the webhook endpoint, delivered with retries."""
+    """The outbox: events the sandbox owes the webhook endpoint, delivered with retries.
+
+    The payload carries the customer's details, so it is encrypted like them; delivered
+    events are deleted after ``PAYLINKS_WEBHOOK_RETENTION_DAYS``.
+    """
 
     id = models.CharField(primary_key=True, max_length=80, default=new_event_id, editable=False)
     type = models.CharField(max_length=100)
-    payload = models.JSONField()
+    payload = EncryptedJSONField()
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -151,7 +160,12 @@ class SandboxEvent(models.Model):
                 fields=["next_attempt_at"],
                 condition=models.Q(delivered_at__isnull=True, given_up=False),
                 name="sbx_event_undelivered",
-            )
+            ),
+            models.Index(
+                fields=["delivered_at"],
+                condition=models.Q(delivered_at__isnull=False),
+                name="sbx_event_delivered",
+            ),
         ]
 
     def __str__(self) -> str:

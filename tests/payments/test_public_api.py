@@ -160,7 +160,10 @@ class TestCheckout:
 
     @pytest.mark.parametrize(
         "amount",
-        ["1e9", "-5", "12.345", "0.10", "abc", "", 12.5, True, None, [], {"v": 1}, "999999999"],
+        # fmt: off
+        ["1e9", "-5", "12.345", "0.10", "abc", "", 12.5, True, None, [], {"v": 1}, "999999999",
+         "١٢", "１２.５０", "१२"],
+        # fmt: on
     )
     def test_bad_customer_amounts(self, client, acme, amount) -> None:
         link = PaymentLinkFactory(

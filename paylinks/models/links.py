@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,6 +29,33 @@ METADATA_VALUE_MAX = 500
 http_url = URLValidator(
     schemes=["http", "https"], message="Enter a web address that starts with http:// or https://."
 )
+
+
+def redirect_url_problem(url: str) -> str | None:
+    """Why a customer must not be sent to ``url`` after paying, or None when it is fine.
+
+    Django's URLValidator accepts addresses that read as the merchant's shop but lead
+    elsewhere: user-info (``https://shop.example@evil.example/`` goes to evil.example),
+    backslashes (browsers read ``\\`` as ``/``, so the host a person reads is not the one
+    the browser opens), and invisible or control characters (``U+202E`` turns the text
+    around). The URLValidator still checks the rest.
+    """
+    if "\\" in url:
+        return "Enter the web address without backslashes (\\): use / between its parts."
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in url):
+        return "Enter the web address without invisible or control characters."
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None  # a malformed host: the URLValidator explains
+    if parts.scheme.lower() not in ("http", "https"):
+        return "Enter a web address that starts with http:// or https://."
+    if "@" in parts.netloc:
+        return (
+            "Enter the web address without a user name or password before the host "
+            "(the part before @): customers would be sent to the host after the @."
+        )
+    return None
 
 
 def new_slug() -> str:
@@ -184,6 +213,25 @@ class PaymentLink(models.Model):
         return LinkState.ACTIVE
 
     # --- invariants -------------------------------------------------------------------
+    def clean_fields(self, exclude: Any = None) -> None:
+        """The redirect address gets its specific refusal instead of the URLValidator's
+        generic one (which accepts some of these addresses and words others vaguely)."""
+        exclude = set(exclude or ())
+        problem = None
+        if "redirect_url" not in exclude and self.redirect_url:
+            problem = redirect_url_problem(self.redirect_url)
+            if problem:
+                exclude.add("redirect_url")
+        errors: dict[str, list[ValidationError]] = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.error_dict
+        if problem:
+            errors.setdefault("redirect_url", []).append(ValidationError(problem))
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
         skip = getattr(self, "_skip_clean_fields", ())

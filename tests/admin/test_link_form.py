@@ -80,6 +80,24 @@ BAD_INPUT = [
         id="javascript-redirect",
     ),
     pytest.param(
+        {"after_payment": "redirect", "redirect_url": "https://shop.example@evil.example/"},
+        "redirect_url",
+        "user name or password",
+        id="user-info-redirect",
+    ),
+    pytest.param(
+        {"after_payment": "redirect", "redirect_url": "https://shop.example\\evil.example/"},
+        "redirect_url",
+        "backslash",
+        id="backslash-redirect",
+    ),
+    pytest.param(
+        {"after_payment": "redirect", "redirect_url": "https://shop.example/\x7fthanks"},
+        "redirect_url",
+        "control characters",
+        id="control-character-redirect",
+    ),
+    pytest.param(
         {"after_payment": "redirect", "redirect_url": ""},
         "redirect_url",
         "web address",

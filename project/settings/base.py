@@ -296,13 +296,19 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],
 }
+# The console's forms post to itself; the sign-in provider buttons' forms lead on (a 302,
+# which browsers check against form-action too) to each configured provider's authorize
+# page. The middleware adds those origins (project.middleware.console_form_action) plus
+# PAYLINKS_CONSOLE_FORM_ORIGINS for a provider whose authorize page lives elsewhere, and,
+# under DEBUG only, any local port (a development identity provider).
 CONSOLE_CSP = {
     **SECURE_CSP,
     "script-src": [CSP.SELF, CSP.UNSAFE_INLINE, CSP.UNSAFE_EVAL],
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
     "img-src": [CSP.SELF, "data:", "blob:"],
-    "form-action": [CSP.SELF, "https:", "http://localhost:*", "http://127.0.0.1:*"],
+    "form-action": [CSP.SELF],
 }
+PAYLINKS_CONSOLE_FORM_ORIGINS = env_list("PAYLINKS_CONSOLE_FORM_ORIGINS")
 CONSOLE_PATH_PREFIXES = ("/admin/", "/cms/", "/accounts/", "/api/v1/docs/")
 
 # --- Paylinks ---------------------------------------------------------------------------

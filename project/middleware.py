@@ -8,7 +8,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csp import ContentSecurityPolicyMiddleware as DjangoCSPMiddleware
 from django.utils.csp import CSP
 
-
 # Where each social provider's sign-in form leads (its authorize page's origin).
 PROVIDER_ORIGINS = {"google": "https://accounts.google.com", "github": "https://github.com"}
 LOCAL_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")

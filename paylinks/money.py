@@ -127,7 +127,8 @@ CURRENCIES: dict[str, Currency] = {
 CURRENCY_CHOICES = sorted((c.code, f"{c.code} — {c.name}") for c in CURRENCIES.values())
 
 # ASCII digits only: ``\d``, ``int()`` and ``Decimal()`` also read other scripts' digits
-# ("١٢", "１２" are 12 to Python), which no merchant or customer means as an amount here.
+# (Arabic-Indic "١٢" and fullwidth "\uff11\uff12" are 12 to Python), which nobody means
+# as an amount here.
 _AMOUNT_RE = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?", re.ASCII)
 
 

@@ -120,8 +120,8 @@ def test_rejects_anything_but_plain_decimal_notation(typed: str) -> None:
         money.parse_major(typed, "USD")
 
 
-# Python's int() and Decimal() read any script's digits ("١٢" is 12, "１２" too): an
-# amount is typed in ASCII digits 0-9 only, whatever the locale, or it is refused.
+# Python's int() and Decimal() read any script's digits ("١٢" is 12, fullwidth
+# "\uff11\uff12" too): an amount is typed in ASCII digits 0-9 only, or it is refused.
 @pytest.mark.parametrize(
     "typed",
     ["١٢", "١٢.٥٠", "１２", "12.５0", "१२", "๑๒", "𝟏𝟐", "1,٠٠٠", "1\n2", "12\x00"],

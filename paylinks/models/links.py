@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
@@ -56,6 +57,31 @@ def redirect_url_problem(url: str) -> str | None:
             "(the part before @): customers would be sent to the host after the @."
         )
     return None
+
+
+# The cancel link's proof of possession: an HMAC of the payment's id under SECRET_KEY.
+# A ``pay_`` id is seen in consoles, exports and merchant webhooks; the token only in the
+# cancel address Paylinks gives the gateway, which returns the customer to it.
+def _cancel_signer() -> signing.Signer:
+    # Made per call: it reads SECRET_KEY and SECRET_KEY_FALLBACKS as they are now.
+    return signing.Signer(salt="paylinks.checkout-cancel", algorithm="sha256")
+
+
+def cancel_token(payment_public_id: str) -> str:
+    return _cancel_signer().signature(payment_public_id)
+
+
+def cancel_token_valid(payment_public_id: str, token: object) -> bool:
+    """Whether ``token`` was made by :func:`cancel_token` for this payment id (with the
+    current ``SECRET_KEY`` or one of its fallbacks), compared in constant time."""
+    if not isinstance(token, str) or not 0 < len(token) <= 100:
+        return False
+    signer = _cancel_signer()
+    try:
+        signer.unsign(f"{payment_public_id}{signer.sep}{token}")
+    except signing.BadSignature:
+        return False
+    return True
 
 
 def new_slug() -> str:
@@ -183,8 +209,10 @@ class PaymentLink(models.Model):
         return f"{self.public_url}/success?session_id={{CHECKOUT_SESSION_ID}}"
 
     def cancel_url(self, payment_public_id: str) -> str:
-        """Where the gateway sends a customer who left the checkout of that payment."""
-        return f"{self.public_url}/cancel?payment={payment_public_id}"
+        """Where the gateway sends a customer who left the checkout of that payment, with
+        the token that lets that page (and only a holder of this address) cancel it."""
+        token = cancel_token(payment_public_id)
+        return f"{self.public_url}/cancel?payment={payment_public_id}&token={token}"
 
     @property
     def effective_min(self) -> int:

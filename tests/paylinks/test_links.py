@@ -90,7 +90,10 @@ class TestCreate:
                 "user name or password",
             ),
             (
-                {"after_payment": "redirect", "redirect_url": "https://shop.example\\@evil.example/"},
+                {
+                    "after_payment": "redirect",
+                    "redirect_url": "https://shop.example\\@evil.example/",
+                },
                 "redirect_url",
                 "backslash",
             ),

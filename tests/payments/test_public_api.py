@@ -453,3 +453,43 @@ class TestCancel:
         settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "m" * 50, []
         assert not cancel_token_valid(payment.public_id, token)
         assert self.cancel(client, payment.public_id, {"token": token}).status_code == 404
+
+
+class TestClientAddress:
+    """Who a rate limit counts: with PAYLINKS_TRUSTED_PROXIES=1 exactly one hop (the
+    checkout page) is believed — the right-most X-Forwarded-For entry, the one it wrote."""
+
+    @pytest.fixture(autouse=True)
+    def one_hop(self, settings):  # type: ignore[no-untyped-def]
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+        settings.PAYLINKS_RATE_LIMITS = {"checkout_ip": "3/min"}
+
+    def test_entries_left_of_the_trusted_hop_do_not_count(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme)
+        codes = [
+            checkout(
+                client, link.slug, HTTP_X_FORWARDED_FOR=f"10.1.{n}.{n}, 198.51.100.7"
+            ).status_code
+            for n in range(5)
+        ]
+        assert codes == [201, 201, 201, 429, 429]
+        other = checkout(client, link.slug, HTTP_X_FORWARDED_FOR="10.1.0.0, 198.51.100.8")
+        assert other.status_code == 201
+
+    def test_an_ipv6_client_is_its_64(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme)
+        codes = [
+            checkout(client, link.slug, HTTP_X_FORWARDED_FOR=f"2001:db8:1:2::{n:x}").status_code
+            for n in range(1, 6)
+        ]
+        assert codes == [201, 201, 201, 429, 429]
+        elsewhere = checkout(client, link.slug, HTTP_X_FORWARDED_FOR="2001:db8:1:3::1")
+        assert elsewhere.status_code == 201
+
+    def test_what_is_not_an_address_counts_as_the_hop_itself(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme)
+        codes = [
+            checkout(client, link.slug, HTTP_X_FORWARDED_FOR=f"junk-{n}").status_code
+            for n in range(5)
+        ]
+        assert codes == [201, 201, 201, 429, 429]

@@ -1,5 +1,7 @@
-"""Security headers that depend on which part of Paylinks answers."""
+"""Security headers that depend on which part of Paylinks answers, and requests stopped or
+flagged before they reach a view."""
 
+import logging
 from collections.abc import Callable
 from urllib.parse import unquote_plus, urlsplit
 
@@ -7,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csp import ContentSecurityPolicyMiddleware as DjangoCSPMiddleware
 from django.utils.csp import CSP
+from rest_framework.settings import api_settings
 
 # Where each social provider's sign-in form leads (its authorize page's origin).
 PROVIDER_ORIGINS = {"google": "https://accounts.google.com", "github": "https://github.com"}
@@ -83,3 +86,51 @@ class RejectNullBytesMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"error": {"code": code, "message": message}}, status=status)
         return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+proxy_logger = logging.getLogger("paylinks.proxies")
+
+
+class UntrustedProxyMiddleware:
+    """Says so, once per process and setting, when a request carries X-Forwarded-For while
+    Django believes no proxy (``PAYLINKS_TRUSTED_PROXIES`` / ``PAYLINKS_SIGNIN_TRUSTED_PROXIES``
+    at 0) outside DEBUG.
+
+    Behind a proxy Django was not told about, ``REMOTE_ADDR`` is the proxy's for every
+    client: per-address limits become one limit for everybody, and anyone's failed
+    sign-ins lock everyone out for a while. The header alone cannot tell a proxy from a
+    client that writes it, so this only logs (an error, naming the setting); the request
+    is served as before. ``manage.py check --deploy`` flags the same mistake when
+    ``BEHIND_TLS_PROXY`` is on (``paylinks.W010``).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.reported: set[str] = set()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "HTTP_X_FORWARDED_FOR" in request.META and not settings.DEBUG:
+            for name, count in untrusted_counts():
+                if not count and name not in self.reported:
+                    self.reported.add(name)
+                    proxy_logger.error(
+                        "A request to %s arrived with X-Forwarded-For, but %s=0: Django "
+                        "counts every client as REMOTE_ADDR (%s). If a proxy is in front of "
+                        "Django, set %s to the number of proxies (usually 1), or per-address "
+                        "limits and sign-in lockouts apply to everyone at once; if Django is "
+                        "reached directly, a client wrote the header and nothing changes. "
+                        "See docs/security.md, 'Proxies and rate limits'.",
+                        request.path[:100],
+                        name,
+                        request.META.get("REMOTE_ADDR", "?"),
+                        name,
+                    )
+        return self.get_response(request)
+
+
+def untrusted_counts() -> list[tuple[str, int]]:
+    """The trusted-proxy counts, by the environment variable that sets each."""
+    return [
+        ("PAYLINKS_TRUSTED_PROXIES", int(api_settings.NUM_PROXIES or 0)),
+        ("PAYLINKS_SIGNIN_TRUSTED_PROXIES", int(settings.ALLAUTH_TRUSTED_PROXY_COUNT or 0)),
+    ]

@@ -7,41 +7,23 @@ also the first defence against card testing through a public link.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 
 from django.conf import settings
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-# An IPv6 client holds a whole /64 (2^64 addresses): one address each would be no limit.
-IPV6_PREFIX = 64
-
-
-def client_ident(request: Request, ident: str | None) -> str:
-    """The rate-limit identity of the client DRF found (``NUM_PROXIES`` =
-    ``PAYLINKS_TRUSTED_PROXIES``: with 1, the right-most X-Forwarded-For entry, the one
-    the checkout page wrote; with 0, ``REMOTE_ADDR``): its IPv4 address, or its IPv6 /64.
-    An entry that is not an address identifies no client: the hop itself
-    (``REMOTE_ADDR``) is used, never the text as sent."""
-    remote = request.META.get("REMOTE_ADDR") or ""
-    for candidate in (ident or "", remote):
-        try:
-            address = ipaddress.ip_address(candidate.strip())
-        except ValueError:
-            continue
-        if isinstance(address, ipaddress.IPv6Address):
-            if address.ipv4_mapped:
-                return str(address.ipv4_mapped)
-            return str(ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False))
-        return str(address)
-    return "unknown"
+from paylinks.client_address import client_address, limit_key
 
 
 class _Throttle(SimpleRateThrottle):
     def get_ident(self, request: Request) -> str:
-        return client_ident(request, super().get_ident(request))
+        # With NUM_PROXIES = PAYLINKS_TRUSTED_PROXIES = 1, the right-most X-Forwarded-For
+        # entry: the one the checkout page wrote. Never text that is not an address, and an
+        # IPv6 client counts as its /64.
+        return limit_key(client_address(request, api_settings.NUM_PROXIES or 0))
 
     def get_rate(self) -> str | None:
         # An empty value turns the limit off (PAYLINKS_RATE_*=""): DRF wants None for that.

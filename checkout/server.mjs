@@ -47,6 +47,8 @@ const app = next({ dev: false, dir: fileURLToPath(new URL(".", import.meta.url))
 await app.prepare();
 const handle = app.getRequestHandler();
 
+let reported = false;
+
 const server = createServer((req, res) => {
   if (!METHODS.includes(req.method ?? "")) {
     res.writeHead(405, REFUSED_HEADERS);
@@ -54,6 +56,14 @@ const server = createServer((req, res) => {
     return;
   }
   const forwarded = req.headers["x-forwarded-for"];
+  if (forwarded && !trusted && !reported) {
+    reported = true;
+    console.warn(
+      "checkout page: a request arrived with X-Forwarded-For, which is ignored (CHECKOUT_TRUSTED_PROXIES=0): " +
+        "every customer counts as the address connecting here. If a reverse proxy of yours is in front of " +
+        "this server, set CHECKOUT_TRUSTED_PROXIES=1; if not, a client wrote the header and nothing changes.",
+    );
+  }
   req.headers["x-forwarded-for"] = clientAddress(
     req.socket.remoteAddress,
     Array.isArray(forwarded) ? forwarded.join(",") : forwarded,

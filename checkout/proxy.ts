@@ -7,7 +7,9 @@
  *   HTTP status (409/410 for sold-out/expired/inactive links; a page cannot set its own
  *   status in the App Router) and the page renders from the same answer;
  * - the browser's API calls and merchant logos are rewritten to Django at run time (the
- *   API address comes from PAYLINKS_API_URL when the server starts, not when it is built).
+ *   API address comes from PAYLINKS_API_URL when the server starts, not when it is built),
+ *   carrying the customer's address as server.mjs established it;
+ * - a method a route does not take is a 405.
  */
 
 import { type NextRequest, NextResponse } from "next/server";
@@ -19,16 +21,38 @@ import { forwardedHeaders, getLink } from "./lib/api";
 import { FORM_COOKIE, LINK_HEADER, LINK_MISSING, NONCE_HEADER, FORM_HEADER, VISITOR_COOKIE, VISITOR_HEADER, newVisitorId, isVisitorId } from "./lib/request";
 
 const LINK_PAGE = /^\/pay\/([^/]+)\/?$/;
+/** The Route Handlers the pages' forms post to. */
+const POST_ROUTE = /^\/pay\/[^/]+\/(?:checkout|cancel\/confirm)\/?$/;
 const VISITOR_MAX_AGE = 60 * 60 * 24 * 365;
 
 export async function proxy(request: NextRequest): Promise<NextResponse> {
   const { pathname } = request.nextUrl;
 
   if (pathname.startsWith("/api/v1/public/") || pathname.startsWith("/media/")) {
+    // Django sees the customer as the one address server.mjs established, never a list a
+    // client wrote (Django believes exactly one hop: this page).
+    const headers = new Headers(request.headers);
+    headers.delete("x-forwarded-for");
+    for (const [name, value] of Object.entries(forwardedHeaders(request.headers))) headers.set(name, value);
     const target = new URL(`${pathname}${request.nextUrl.search}`, `${apiUrl()}/`);
-    const response = NextResponse.rewrite(target);
+    const response = NextResponse.rewrite(target, { request: { headers } });
     response.headers.set("Content-Security-Policy", STATIC_ASSET_CSP);
     return response;
+  }
+
+  // Pages are read (GET, HEAD); only the forms' targets take a POST. Anything else is a
+  // 405 here rather than a page rendered for a PUT or Next.js failing on the method.
+  const allowed = POST_ROUTE.test(pathname) ? ["GET", "HEAD", "POST"] : ["GET", "HEAD"];
+  if (!allowed.includes(request.method)) {
+    return new NextResponse("Method Not Allowed\n", {
+      status: 405,
+      headers: {
+        Allow: allowed.join(", "),
+        "Content-Type": "text/plain; charset=utf-8",
+        "Content-Security-Policy": STATIC_ASSET_CSP,
+        "Cache-Control": "no-store",
+      },
+    });
   }
 
   const nonce = makeNonce();

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError, connection
+from rest_framework.settings import api_settings
 
 from paylinks.crypto import DecryptionError, decrypt
 from paylinks.models import Payment
@@ -63,3 +64,27 @@ def check_encryption_key_reads_stored_data(
     except DatabaseError:
         return []  # not migrated yet: nothing stored to check
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_proxy_counts(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Behind a TLS proxy, a trusted-proxy count of 0 makes every client the proxy: one
+    limit for everybody, and anyone's failed sign-ins lock everyone out."""
+    if not settings.BEHIND_TLS_PROXY:
+        return []
+    counts = {
+        "PAYLINKS_TRUSTED_PROXIES": api_settings.NUM_PROXIES or 0,
+        "PAYLINKS_SIGNIN_TRUSTED_PROXIES": settings.ALLAUTH_TRUSTED_PROXY_COUNT or 0,
+    }
+    return [
+        Warning(
+            f"BEHIND_TLS_PROXY is on but {name}=0: every client would share the proxy's "
+            "address for rate limits and sign-in lockouts.",
+            hint=f"Leave {name} unset (it is then 1) or set it to the number of proxies in "
+            "front of Django, and make the outermost one set X-Forwarded-For "
+            "(docs/security.md, 'Proxies and rate limits').",
+            id="paylinks.W010",
+        )
+        for name, count in counts.items()
+        if not count
+    ]

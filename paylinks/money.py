@@ -126,7 +126,10 @@ CURRENCIES: dict[str, Currency] = {
 
 CURRENCY_CHOICES = sorted((c.code, f"{c.code} — {c.name}") for c in CURRENCIES.values())
 
-_AMOUNT_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
+# ASCII digits only: ``\d``, ``int()`` and ``Decimal()`` also read other scripts' digits
+# (Arabic-Indic "١٢" and fullwidth "\uff11\uff12" are 12 to Python), which nobody means
+# as an amount here.
+_AMOUNT_RE = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?", re.ASCII)
 
 
 def get_currency(code: str) -> Currency:
@@ -145,7 +148,7 @@ def parse_major(text: str | int | Decimal, code: str, *, charge: bool = True) ->
     """
     currency = get_currency(code)
     raw = str(text).strip().replace(" ", "").replace("\u00a0", "")
-    match = _AMOUNT_RE.match(raw)
+    match = _AMOUNT_RE.fullmatch(raw)
     if not match:
         raise MoneyError(
             f"Enter the amount as a plain number, like {example(currency)}: "

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "react";
 
 import { publicPart, type PublicStatus } from "@/lib/checkouts";
 import { formatMinor, mentionsCode } from "@/lib/money";
+import { safeRedirectUrl } from "@/lib/redirect";
 import type { CheckoutStatus, PaymentStatus } from "@/lib/types";
 
 const FINAL: ReadonlySet<PaymentStatus> = new Set(["succeeded", "failed", "expired", "canceled", "partially_refunded", "refunded"]);
@@ -83,7 +84,8 @@ export function StatusView({ initial, sessionId, slug, locale, owner }: Props) {
   }, [shown, sessionId, owner]);
 
   const kind = statusKind(shown);
-  const redirect = owner && kind === "paid" && shown.after_payment?.type === "redirect" ? shown.after_payment.url : null;
+  const redirect =
+    owner && kind === "paid" && shown.after_payment?.type === "redirect" ? safeRedirectUrl(shown.after_payment.url) : null;
   useEffect(() => {
     if (!redirect) return;
     const timer = window.setTimeout(() => window.location.assign(redirect), 3000);

@@ -1,5 +1,6 @@
 /** The Next server's calls to the Django public API. Server-side only. */
 
+import { bareAddress } from "./client-address.mjs";
 import { apiUrl, isSlug, isToken } from "./config";
 import { type CustomerError, toCustomerError } from "./errors";
 import type { CheckoutCreated, CheckoutStatus, PublicLink } from "./types";
@@ -10,14 +11,15 @@ const TIMEOUT_MS = 10_000;
 
 /**
  * Headers passed on to Django so its rate limits see the customer, not this server: the
- * X-Forwarded-For chain Next received (Next adds the socket address when there is none).
- * Django takes the right-most PAYLINKS_TRUSTED_PROXIES entries as trusted.
+ * one address the customer's request came from, which server.mjs put in X-Forwarded-For
+ * in place of whatever the client sent (see there). Django believes exactly this one hop
+ * (PAYLINKS_TRUSTED_PROXIES=1). Should a list arrive anyway, only its right-most entry —
+ * the one a server wrote — is passed on, never a client's.
  */
 export function forwardedHeaders(incoming: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  const xff = incoming.get("x-forwarded-for");
-  if (xff && xff.length <= 1024 && /^[0-9A-Fa-f:.,\s\[\]]+$/.test(xff)) out["X-Forwarded-For"] = xff;
-  return out;
+  const entries = (incoming.get("x-forwarded-for") ?? "").split(",");
+  const address = bareAddress(entries[entries.length - 1]);
+  return address ? { "X-Forwarded-For": address } : {};
 }
 
 async function call<T>(
@@ -94,17 +96,22 @@ export function getCheckoutStatus(
   return call<CheckoutStatus>(`/api/v1/public/checkout/${sessionId}`, { headers });
 }
 
+export type CancelResult = { payment_id: string; status: string; link: string };
+
+/** Close a checkout the customer left. `token` comes from the cancel address Paylinks gave
+ * the gateway: without it (or with someone else's) the API answers 404 and does nothing. */
 export function cancelPayment(
   paymentId: string,
+  token: string,
   headers: Record<string, string> = {},
-): Promise<Result<{ payment_id: string; status: string; link: string }>> {
-  if (!isToken(paymentId) || paymentId.length > 32) {
+): Promise<Result<CancelResult>> {
+  if (!isToken(paymentId) || paymentId.length > 32 || !isToken(token) || token.length > 100) {
     return Promise.resolve({
       ok: false,
       error: { code: "not_found", message: "This payment does not exist.", field: null, status: 404 },
     });
   }
-  return call(`/api/v1/public/payments/${paymentId}/cancel`, { method: "POST", headers });
+  return call(`/api/v1/public/payments/${paymentId}/cancel`, { method: "POST", body: { token }, headers });
 }
 
 export function recordView(

@@ -60,3 +60,22 @@ export function readFlash(value: string | null | undefined, slug: string): FormF
     return null;
   }
 }
+
+/**
+ * A short-lived cookie carrying the outcome of the cancel form's POST back to the cancel
+ * page after its 303: "<payment id>.<outcome>", shown only for that same payment.
+ */
+export const CANCEL_COOKIE = "paylinks_cancel";
+export const CANCEL_OUTCOMES = ["canceled", "paid", "unknown", "error"] as const;
+export type CancelOutcome = (typeof CANCEL_OUTCOMES)[number];
+
+export function encodeCancelOutcome(paymentId: string, outcome: CancelOutcome): string {
+  return `${paymentId}.${outcome}`;
+}
+
+export function readCancelOutcome(value: string | undefined, paymentId: string): CancelOutcome | null {
+  if (!value || !paymentId) return null;
+  const dot = value.lastIndexOf(".");
+  const outcome = value.slice(dot + 1) as CancelOutcome;
+  return value.slice(0, dot) === paymentId && CANCEL_OUTCOMES.includes(outcome) ? outcome : null;
+}

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from paylinks import money
 from paylinks.gateways import GatewayError
 from paylinks.models import AfterPayment, AmountType, LinkState, Payment, PaymentLink, PaymentStatus
+from paylinks.models.links import cancel_token_valid
 from paylinks.selectors.links import link_get_public, link_state
 from paylinks.selectors.payments import payment_get_by_public_id, payment_get_by_session
 from paylinks.services import analytics as analytics_services
@@ -217,10 +218,16 @@ class CheckoutStatusView(PublicView):
 
 class CheckoutCancelView(PublicView):
     @extend_schema(
-        summary="The customer left the hosted checkout", request=None, responses={200: dict}
+        summary="The customer left the hosted checkout", request=dict, responses={200: dict}
     )
     def post(self, request: Request, payment_id: str) -> Response:
-        payment = payment_get_by_public_id(payment_id)
+        # The token from the cancel address proves the caller was handed that address; it
+        # is checked before the payment is looked up, so a ``pay_`` id alone, a wrong
+        # token and an unknown id all get the same 404 and nothing else.
+        token = _body(request).get("token")
+        payment = (
+            payment_get_by_public_id(payment_id) if cancel_token_valid(payment_id, token) else None
+        )
         if payment is None:
             raise ApiError("not_found", "This payment does not exist.", 404)
         payment = payment_services.checkout_cancel(payment=payment)

@@ -12,10 +12,19 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from paylinks.client_address import client_address, limit_key
 
 
 class _Throttle(SimpleRateThrottle):
+    def get_ident(self, request: Request) -> str:
+        # With NUM_PROXIES = PAYLINKS_TRUSTED_PROXIES = 1, the right-most X-Forwarded-For
+        # entry: the one the checkout page wrote. Never text that is not an address, and an
+        # IPv6 client counts as its /64.
+        return limit_key(client_address(request, api_settings.NUM_PROXIES or 0))
+
     def get_rate(self) -> str | None:
         # An empty value turns the limit off (PAYLINKS_RATE_*=""): DRF wants None for that.
         return settings.PAYLINKS_RATE_LIMITS.get(self.scope) or None

@@ -23,9 +23,15 @@ from paylinks import crypto
 from paylinks.models import User
 
 from .emails import mark_verified
+from .lockout import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """allauth's rate limits count the same address as axes' lockout does
+        (``paylinks.auth.lockout.client_ip``)."""
+        return client_ip(request) or super().get_client_ip(request)
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         """Closed unless ``PAYLINKS_OPEN_SIGNUP``: people join a merchant by invitation."""
         return bool(settings.PAYLINKS_OPEN_SIGNUP)

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from paylinks.client_address import client_address, limit_key
+
 
 def username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
     """The e-mail being tried, normalised the way accounts store it.
@@ -29,18 +31,16 @@ def username(request: HttpRequest, credentials: dict[str, Any] | None = None) ->
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """``REMOTE_ADDR``, or the address the trusted proxies in front of Paylinks saw.
+    """The address a sign-in attempt counts against, for axes and allauth's limits alike.
 
-    With ``PAYLINKS_SIGNIN_TRUSTED_PROXIES=N`` the client is the N-th address from the
-    right of ``X-Forwarded-For`` (what allauth's rate limits use too); entries further left
-    are the client's to invent and never count, or a lockout could be dodged per request.
+    ``REMOTE_ADDR``, or with ``PAYLINKS_SIGNIN_TRUSTED_PROXIES=N`` the N-th address from
+    the right of ``X-Forwarded-For`` (entries further left are the client's to invent and
+    never count, or a lockout could be dodged per request); fewer entries than N is never
+    an error (allauth's own reading raised ImproperlyConfigured: a 500). An IPv6 client
+    counts as its /64, which it holds whole.
     """
-    count = settings.ALLAUTH_TRUSTED_PROXY_COUNT
-    forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",")]
-    forwarded = [p for p in forwarded if p]
-    if count and len(forwarded) >= count:
-        return forwarded[-count]
-    return request.META.get("REMOTE_ADDR")
+    address = client_address(request, settings.ALLAUTH_TRUSTED_PROXY_COUNT)
+    return limit_key(address) if address else None
 
 
 def lockout_response(

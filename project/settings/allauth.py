@@ -59,8 +59,13 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 # How many reverse proxies in front of Paylinks append to X-Forwarded-For (0: use
-# REMOTE_ADDR). Rate limits and axes both read the client address this way.
-ALLAUTH_TRUSTED_PROXY_COUNT = env_int("PAYLINKS_SIGNIN_TRUSTED_PROXIES", 0)
+# REMOTE_ADDR). allauth's rate limits and axes both read the client address this way
+# (paylinks.auth.lockout.client_ip). Behind a TLS proxy (BEHIND_TLS_PROXY) it is 1 unless
+# set: with 0 there, every client would share the proxy's address and one client's failed
+# sign-ins would lock everyone out.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int(
+    "PAYLINKS_SIGNIN_TRUSTED_PROXIES", 1 if env_bool("BEHIND_TLS_PROXY") else 0
+)
 
 MFA_ADAPTER = "paylinks.auth.adapters.MFAAdapter"  # secrets encrypted at rest
 MFA_FORMS = {

@@ -1,6 +1,6 @@
 """Django REST framework and the OpenAPI schema for /api/v1/."""
 
-from .env import env_int, env_str
+from .env import env_bool, env_int, env_str
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -10,9 +10,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "paylinks.api.errors.exception_handler",
-    # How many reverse proxies (e.g. the Next.js checkout page) sit in front of Django:
-    # with 0, the client IP for rate limits is REMOTE_ADDR and X-Forwarded-For is ignored.
-    "NUM_PROXIES": env_int("PAYLINKS_TRUSTED_PROXIES", 0),
+    # How many reverse proxies (the checkout page, or a TLS proxy) sit in front of Django:
+    # with 0, the client IP for rate limits is REMOTE_ADDR and X-Forwarded-For is ignored;
+    # with 1, the right-most X-Forwarded-For entry (what that one hop wrote). Behind a TLS
+    # proxy (BEHIND_TLS_PROXY) it is 1 unless set: Django is then reached only through
+    # the proxy, which SECURE_PROXY_SSL_HEADER already relies on (docs/security.md).
+    "NUM_PROXIES": env_int("PAYLINKS_TRUSTED_PROXIES", 1 if env_bool("BEHIND_TLS_PROXY") else 0),
 }
 
 # Public endpoint rate limits ("N/s", "N/min", "N/hour"); an empty value disables one.

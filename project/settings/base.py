@@ -127,6 +127,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Logs once when requests come through a proxy Django believes no hop of.
+    "project.middleware.UntrustedProxyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -289,9 +291,10 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SITE_URL.startswith("https://"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
-)
+# A TLS-terminating proxy in front: its X-Forwarded-Proto is believed, and (unless set)
+# one hop of X-Forwarded-For too (PAYLINKS_TRUSTED_PROXIES, PAYLINKS_SIGNIN_TRUSTED_PROXIES).
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 
 # Public pages get the strict policy; the console gets the one Unfold (Alpine.js) needs.
 # project.middleware.ContentSecurityPolicyMiddleware chooses between them by path.
@@ -307,13 +310,19 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],
 }
+# The console's forms post to itself; the sign-in provider buttons' forms lead on (a 302,
+# which browsers check against form-action too) to each configured provider's authorize
+# page. The middleware adds those origins (project.middleware.console_form_action) plus
+# PAYLINKS_CONSOLE_FORM_ORIGINS for a provider whose authorize page lives elsewhere, and,
+# under DEBUG only, any local port (a development identity provider).
 CONSOLE_CSP = {
     **SECURE_CSP,
     "script-src": [CSP.SELF, CSP.UNSAFE_INLINE, CSP.UNSAFE_EVAL],
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
     "img-src": [CSP.SELF, "data:", "blob:"],
-    "form-action": [CSP.SELF, "https:", "http://localhost:*", "http://127.0.0.1:*"],
+    "form-action": [CSP.SELF],
 }
+PAYLINKS_CONSOLE_FORM_ORIGINS = env_list("PAYLINKS_CONSOLE_FORM_ORIGINS")
 CONSOLE_PATH_PREFIXES = ("/admin/", "/cms/", "/accounts/", "/api/v1/docs/")
 
 # --- Paylinks ---------------------------------------------------------------------------

@@ -52,6 +52,8 @@ BAD_INPUT = [
     pytest.param({"currency": "KWD", "amount": "1.255"}, "amount", "multiple of", id="kwd-step"),
     pytest.param({"amount": "12,50"}, "amount", "plain number", id="decimal-comma"),
     pytest.param({"amount": "1e3"}, "amount", "plain number", id="exponent"),
+    pytest.param({"amount": "١٢"}, "amount", "plain number", id="arabic-indic-digits"),
+    pytest.param({"amount": "２５.００"}, "amount", "plain number", id="fullwidth-digits"),
     pytest.param({"amount": ""}, "amount", "Enter the amount", id="missing-amount"),
     pytest.param(past(), "expires_at", "in the past", id="expiry-in-past"),
     pytest.param({"currency": "XXX"}, "currency", "currencies in the list", id="unknown-currency"),
@@ -76,6 +78,24 @@ BAD_INPUT = [
         "redirect_url",
         "http:// or https://",
         id="javascript-redirect",
+    ),
+    pytest.param(
+        {"after_payment": "redirect", "redirect_url": "https://shop.example@evil.example/"},
+        "redirect_url",
+        "user name or password",
+        id="user-info-redirect",
+    ),
+    pytest.param(
+        {"after_payment": "redirect", "redirect_url": "https://shop.example\\evil.example/"},
+        "redirect_url",
+        "backslash",
+        id="backslash-redirect",
+    ),
+    pytest.param(
+        {"after_payment": "redirect", "redirect_url": "https://shop.example/\x7fthanks"},
+        "redirect_url",
+        "control characters",
+        id="control-character-redirect",
     ),
     pytest.param(
         {"after_payment": "redirect", "redirect_url": ""},

@@ -141,3 +141,67 @@ def test_resetting_the_password_lifts_the_lockout(alice) -> None:
     new = "a brand new long password"
     client.post(form.redirect_chain[-1][0], {"password1": new, "password2": new})
     assert sign_in(client, alice.email, new).status_code == 302
+
+
+def test_a_shorter_forwarded_chain_than_the_count_is_never_a_500(alice, settings) -> None:
+    # allauth's own reading raised ImproperlyConfigured (a 500) for this.
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
+    verified(alice)
+    client = Client(REMOTE_ADDR="10.0.0.1")
+    response = sign_in(client, alice.email, WRONG, HTTP_X_FORWARDED_FOR=HERE)
+    assert response.status_code == 200
+    assert AccessAttempt.objects.get(username=alice.email).ip_address == HERE
+
+
+def test_behind_a_trusted_proxy_one_clients_failures_lock_out_nobody_else(alice, settings) -> None:
+    """allauth's per-address limit on failed sign-ins counts each client, not the proxy:
+    one client failing past it (any e-mail addresses) stops that client only."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "4/m/ip"}
+    verified(alice)
+    proxy = Client(REMOTE_ADDR="10.0.0.1")
+    attacker = "203.0.113.66"
+    for n in range(6):
+        sign_in(proxy, f"nobody{n}@acme.test", WRONG, HTTP_X_FORWARDED_FOR=attacker)
+    limited = sign_in(proxy, alice.email, PASSWORD, HTTP_X_FORWARDED_FOR=attacker)
+    assert signed_in_user_id(proxy) is None
+    assert "Too many failed" in limited.content.decode()
+    customer = Client(REMOTE_ADDR="10.0.0.1")
+    assert sign_in(customer, alice.email, PASSWORD, HTTP_X_FORWARDED_FOR=HERE).status_code == 302
+    assert signed_in_user_id(customer) == str(alice.pk)
+
+
+def test_an_ipv6_client_is_locked_out_by_its_64(alice) -> None:
+    verified(alice)
+    for n in range(1, 6):
+        sign_in(Client(REMOTE_ADDR=f"2001:db8:1:2::{n}"), alice.email, WRONG)
+    same_network = Client(REMOTE_ADDR="2001:db8:1:2::99")
+    assert sign_in(same_network, alice.email, PASSWORD).status_code == 429
+    other_network = Client(REMOTE_ADDR="2001:db8:1:3::1")
+    assert sign_in(other_network, alice.email, PASSWORD).status_code == 302
+
+
+def test_a_proxy_django_believes_no_hop_of_is_reported_once(alice, settings, caplog) -> None:
+    settings.DEBUG = False
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
+    client = Client(REMOTE_ADDR="10.0.0.1")
+    with caplog.at_level("ERROR", logger="paylinks.proxies"):
+        client.get("/accounts/login/")  # no header: nothing to say
+        assert not caplog.records
+        for _ in range(3):
+            client.get("/accounts/login/", HTTP_X_FORWARDED_FOR=HERE)
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 2, messages  # one per setting, once per process
+    assert any("PAYLINKS_SIGNIN_TRUSTED_PROXIES=0" in m for m in messages)
+    assert any("PAYLINKS_TRUSTED_PROXIES=0" in m for m in messages)
+    assert HERE not in " ".join(messages)  # the header's value is not logged
+
+
+def test_a_believed_proxy_is_not_reported(settings, caplog) -> None:
+    settings.DEBUG = False
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    with caplog.at_level("ERROR", logger="paylinks.proxies"):
+        Client(REMOTE_ADDR="10.0.0.1").get("/accounts/login/", HTTP_X_FORWARDED_FOR=HERE)
+    assert not caplog.records

@@ -5,7 +5,8 @@
   ``SITE_URL`` is its address, so the sandbox posts its signed webhooks to it over HTTP.
 - A worker: a thread that runs due tasks (webhook delivery, inbox processing, delayed
   settlement) and the sweeper, like ``manage.py worker``.
-- The checkout page: ``next start`` on a build made once per session, reading the API
+- The checkout page: ``server.mjs`` (``next start`` plus the customer's address and the
+  method check) on a build made once per session, reading the API
   from the live server; Django's ``PUBLIC_CHECKOUT_URL`` points at it.
 - Chromium through Playwright, launched from the system (``apt-get install chromium``).
 

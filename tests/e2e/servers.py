@@ -1,4 +1,4 @@
-"""Starting the checkout page (``next start`` on a build made once per session) and
+"""Starting the checkout page (``server.mjs`` on a build made once per session) and
 finding a browser, for the end-to-end journeys."""
 
 from __future__ import annotations
@@ -101,9 +101,12 @@ def _build_checkout() -> None:
 
 
 class NextServer:
-    """``next start`` on 127.0.0.1 and a free port, reading the API from ``api_url``."""
+    """The checkout page's production server (``node server.mjs``: ``next start`` plus
+    the customer's address and the method check) on 127.0.0.1 and a free port, reading
+    the API from ``api_url``; ``env`` adds variables (``CHECKOUT_TRUSTED_PROXIES``)."""
 
-    def __init__(self, api_url: str) -> None:
+    def __init__(self, api_url: str, **env: str) -> None:
+        self.env = env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = ROOT / "var" / f"e2e-next-{self.port}.log"
@@ -114,30 +117,25 @@ class NextServer:
     def start(self, timeout: float = 60) -> NextServer:
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [
-                    str(CHECKOUT / "node_modules" / ".bin" / "next"),
-                    "start",
-                    "-H",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.port),
-                ],
+                ["node", "server.mjs"],
                 cwd=CHECKOUT,
-                env=node_env(PAYLINKS_API_URL=self.api_url),
+                env=node_env(
+                    PAYLINKS_API_URL=self.api_url, HOST="127.0.0.1", PORT=str(self.port), **self.env
+                ),
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"next start exited: {self.log.read_text()[-2000:]}")
+                raise RuntimeError(f"server.mjs exited: {self.log.read_text()[-2000:]}")
             try:
                 requests.get(f"{self.url}/", timeout=2)
                 return self
             except requests.RequestException:
                 time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"next start did not answer within {timeout}s")
+        raise RuntimeError(f"server.mjs did not answer within {timeout}s")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -150,9 +150,14 @@ def test_failed_3d_secure_charges_nothing(site, page, acme) -> None:
     assert not payment.events.filter(to_status=PaymentStatus.SUCCEEDED).exists()
     assert payment.amount_refunded == 0 and payment.completed_at is None
 
-    # The customer gives up: back on the merchant's page, told nothing was charged.
+    # The customer gives up: back on the merchant's page, which asks before it cancels
+    # (opening the address alone changes nothing), then says nothing was charged.
     page.get_by_role("link", name=re.compile("Cancel and return")).click()
-    page.wait_for_url(re.compile(r"/cancel\?payment="))
+    page.wait_for_url(re.compile(r"/cancel\?payment=pay_[\w-]+&token="))
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+    page.get_by_role("button", name="Cancel payment").click()
+    page.get_by_role("heading", name="Payment canceled").wait_for()
     assert "Nothing was charged" in page.inner_text("main")
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELED

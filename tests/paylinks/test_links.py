@@ -78,6 +78,45 @@ class TestCreate:
                 "redirect_url",
                 "http",
             ),
+            # Addresses that read as the merchant's shop but lead elsewhere.
+            (
+                {"after_payment": "redirect", "redirect_url": "https://shop.example@evil.example/"},
+                "redirect_url",
+                "user name or password",
+            ),
+            (
+                {"after_payment": "redirect", "redirect_url": "https://u:p@shop.example/thanks"},
+                "redirect_url",
+                "user name or password",
+            ),
+            (
+                {
+                    "after_payment": "redirect",
+                    "redirect_url": "https://shop.example\\@evil.example/",
+                },
+                "redirect_url",
+                "backslash",
+            ),
+            (
+                {"after_payment": "redirect", "redirect_url": "https:/\\evil.example/"},
+                "redirect_url",
+                "",
+            ),
+            (
+                {"after_payment": "redirect", "redirect_url": "https://shop.example/\x01thanks"},
+                "redirect_url",
+                "invisible or control characters",
+            ),
+            (
+                {"after_payment": "redirect", "redirect_url": "https://shop.example/\u202ethanks"},
+                "redirect_url",
+                "invisible or control characters",
+            ),
+            (
+                {"after_payment": "redirect", "redirect_url": "data:text/html,<script>x</script>"},
+                "redirect_url",
+                "http",
+            ),
             ({"payment_limit": 0}, "payment_limit", ""),
             ({"metadata": {"k": 5}}, "metadata", "text"),
             ({"metadata": {f"k{i}": "v" for i in range(48)}}, "metadata", "at most 47"),
@@ -90,6 +129,28 @@ class TestCreate:
         assert field in errors_of(exc)
         assert words in " ".join(errors_of(exc)[field])
         assert not PaymentLink.objects.exists()
+
+    def test_a_refused_redirect_is_refused_even_when_not_redirecting(self, acme, alice) -> None:
+        # A link showing a message keeps its redirect address for later: it must be safe too.
+        with pytest.raises(ValidationError) as exc:
+            create(acme, alice, redirect_url="https://shop.example@evil.example/")
+        assert list(errors_of(exc)) == ["redirect_url"]
+        assert len(errors_of(exc)["redirect_url"]) == 1
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://shop.example/thanks?order=1&ref=a@b",
+            "https://shop.example/thanks#done",
+            "http://localhost:8080/paid",
+            "HTTPS://SHOP.EXAMPLE/",
+            "https://bücher.example/danke",
+            "https://shop.example/path%40with%5Cescapes",
+        ],
+    )
+    def test_ordinary_redirect_addresses_are_accepted(self, acme, alice, url) -> None:
+        link = create(acme, alice, after_payment="redirect", redirect_url=url)
+        assert link.redirect_url == url
 
     def test_customer_chooses_with_range(self, acme, alice) -> None:
         link = create(

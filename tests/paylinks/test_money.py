@@ -120,6 +120,19 @@ def test_rejects_anything_but_plain_decimal_notation(typed: str) -> None:
         money.parse_major(typed, "USD")
 
 
+# Python's int() and Decimal() read any script's digits ("١٢" is 12, fullwidth
+# "\uff11\uff12" too): an amount is typed in ASCII digits 0-9 only, or it is refused.
+@pytest.mark.parametrize(
+    "typed",
+    ["١٢", "١٢.٥٠", "１２", "12.５0", "१२", "๑๒", "𝟏𝟐", "1,٠٠٠", "1\n2", "12\x00"],
+)
+def test_only_ascii_digits_are_an_amount(typed: str) -> None:
+    with pytest.raises(money.MoneyError, match="plain number"):
+        money.parse_major(typed, "USD")
+    with pytest.raises(money.MoneyError, match="plain number"):
+        money.parse_major(typed, "USD", charge=False)
+
+
 def test_too_many_decimals_is_explained_in_merchant_words() -> None:
     with pytest.raises(money.MoneyError, match="at most 2 decimal places"):
         money.parse_major("12.345", "EUR")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
 
 from paylinks.models import Payment, PaymentStatus
+from paylinks.models.links import cancel_token_valid
 from paylinks.money import get_currency
 
 from ..factories import PaymentFactory, PaymentLinkFactory
@@ -160,7 +162,10 @@ class TestCheckout:
 
     @pytest.mark.parametrize(
         "amount",
-        ["1e9", "-5", "12.345", "0.10", "abc", "", 12.5, True, None, [], {"v": 1}, "999999999"],
+        [
+            *("1e9", "-5", "12.345", "0.10", "abc", "", 12.5, True, None, [], {"v": 1}),
+            *("999999999", "\u0661\u0662", "\uff11\uff12.\uff15\uff10", "\u0967\u0968"),
+        ],
     )
     def test_bad_customer_amounts(self, client, acme, amount) -> None:
         link = PaymentLinkFactory(
@@ -370,3 +375,121 @@ class TestRateLimits:
         link = PaymentLinkFactory(merchant=acme)
         assert [checkout(client, link.slug).status_code for _ in range(25)] == [201] * 25
         assert client.get(link_url(link.slug)).status_code == 200
+
+
+class TestCancel:
+    """The hosted checkout's cancel link carries a token only Paylinks can make: a ``pay_``
+    id alone (from a console, an export, a merchant webhook) cancels nothing and learns
+    nothing — the same 404 as an id that does not exist."""
+
+    @staticmethod
+    def cancel_params(payment: Payment) -> dict[str, str]:
+        query = parse_qs(urlsplit(payment.link.cancel_url(payment.public_id)).query)
+        return {name: values[0] for name, values in query.items()}
+
+    @staticmethod
+    def cancel(client, payment_id: str, body=None):  # type: ignore[no-untyped-def]
+        return client.post(
+            f"/api/v1/public/payments/{payment_id}/cancel",
+            data=json.dumps(body) if body is not None else "",
+            content_type="application/json",
+        )
+
+    def started(self, client, acme) -> Payment:  # type: ignore[no-untyped-def]
+        link = PaymentLinkFactory(merchant=acme, payment_limit=1)
+        assert checkout(client, link.slug).status_code == 201
+        return Payment.objects.get(link=link)
+
+    def test_the_cancel_url_carries_the_payment_and_its_token(self, client, acme) -> None:
+        payment = self.started(client, acme)
+        params = self.cancel_params(payment)
+        assert params["payment"] == payment.public_id
+        assert len(params["token"]) >= 40
+
+    def test_the_token_from_the_cancel_url_cancels(self, client, acme) -> None:
+        payment = self.started(client, acme)
+        token = self.cancel_params(payment)["token"]
+        response = self.cancel(client, payment.public_id, {"token": token})
+        assert response.status_code == 200, response.content
+        assert response.json() == {
+            "payment_id": payment.public_id,
+            "status": "canceled",
+            "link": payment.link.slug,
+        }
+        payment.refresh_from_db()
+        assert payment.status == PaymentStatus.CANCELED
+
+    @pytest.mark.parametrize(
+        "body",
+        [None, {}, {"token": ""}, {"token": "x" * 43}, {"token": 5}, {"token": "a" * 5000}],
+    )
+    def test_without_the_token_it_is_the_unknown_payment_404(self, client, acme, body) -> None:
+        payment = self.started(client, acme)
+        response = self.cancel(client, payment.public_id, body)
+        unknown = self.cancel(client, "pay_doesnotexist", body)
+        assert response.status_code == unknown.status_code == 404
+        assert response.json() == unknown.json()
+        assert payment.public_id not in response.content.decode()
+        payment.refresh_from_db()
+        assert payment.status == PaymentStatus.PENDING
+
+    def test_one_payments_token_cancels_no_other(self, client, acme, globex) -> None:
+        mine = self.started(client, acme)
+        theirs = self.started(client, globex)
+        token = self.cancel_params(mine)["token"]
+        response = self.cancel(client, theirs.public_id, {"token": token})
+        assert response.status_code == 404
+        theirs.refresh_from_db()
+        assert theirs.status == PaymentStatus.PENDING
+
+    def test_tokens_outlive_a_secret_key_rotation_and_no_other_key_makes_one(
+        self, client, acme, settings
+    ) -> None:
+        payment = self.started(client, acme)
+        token = self.cancel_params(payment)["token"]
+        old_key = settings.SECRET_KEY
+        settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "n" * 50, [old_key]
+        assert cancel_token_valid(payment.public_id, token)
+        settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "m" * 50, []
+        assert not cancel_token_valid(payment.public_id, token)
+        assert self.cancel(client, payment.public_id, {"token": token}).status_code == 404
+
+
+class TestClientAddress:
+    """Who a rate limit counts: with PAYLINKS_TRUSTED_PROXIES=1 exactly one hop (the
+    checkout page) is believed — the right-most X-Forwarded-For entry, the one it wrote."""
+
+    @pytest.fixture(autouse=True)
+    def one_hop(self, settings):  # type: ignore[no-untyped-def]
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+        settings.PAYLINKS_RATE_LIMITS = {"checkout_ip": "3/min"}
+
+    def test_entries_left_of_the_trusted_hop_do_not_count(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme)
+        codes = [
+            checkout(
+                client, link.slug, HTTP_X_FORWARDED_FOR=f"10.1.{n}.{n}, 198.51.100.7"
+            ).status_code
+            for n in range(5)
+        ]
+        assert codes == [201, 201, 201, 429, 429]
+        other = checkout(client, link.slug, HTTP_X_FORWARDED_FOR="10.1.0.0, 198.51.100.8")
+        assert other.status_code == 201
+
+    def test_an_ipv6_client_is_its_64(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme)
+        codes = [
+            checkout(client, link.slug, HTTP_X_FORWARDED_FOR=f"2001:db8:1:2::{n:x}").status_code
+            for n in range(1, 6)
+        ]
+        assert codes == [201, 201, 201, 429, 429]
+        elsewhere = checkout(client, link.slug, HTTP_X_FORWARDED_FOR="2001:db8:1:3::1")
+        assert elsewhere.status_code == 201
+
+    def test_what_is_not_an_address_counts_as_the_hop_itself(self, client, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme)
+        codes = [
+            checkout(client, link.slug, HTTP_X_FORWARDED_FOR=f"junk-{n}").status_code
+            for n in range(5)
+        ]
+        assert codes == [201, 201, 201, 429, 429]

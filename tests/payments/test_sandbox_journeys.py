@@ -4,6 +4,7 @@ gateway would reach over the network."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -161,10 +162,15 @@ def test_customer_cancels(site, acme) -> None:
     link = PaymentLinkFactory(merchant=acme, payment_limit=1)
     started = start_checkout(site, link.slug)
     page = requests.get(started.checkout_url, timeout=10)
-    assert f"/pay/{link.slug}/cancel?payment={started.payment_id}" in page.text
-    canceled = requests.post(
-        f"{site}/api/v1/public/payments/{started.payment_id}/cancel", timeout=10
+    found = re.search(
+        rf'href="[^"]*/pay/{link.slug}/cancel\?payment={started.payment_id}&amp;token=([^"&]+)"',
+        page.text,
     )
+    assert found, page.text
+    # The payment id alone cancels nothing; the token from the cancel link does.
+    url = f"{site}/api/v1/public/payments/{started.payment_id}/cancel"
+    assert requests.post(url, timeout=10).status_code == 404
+    canceled = requests.post(url, json={"token": found.group(1)}, timeout=10)
     assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
     drain()
     payment = payment_of(started)

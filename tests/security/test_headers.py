@@ -63,3 +63,52 @@ def test_console_gets_the_policy_unfold_needs(client) -> None:
     response = client.get("/accounts/login/")
     assert response.status_code == 200
     assert "'unsafe-eval'" in directives(response)["script-src"]
+
+
+def test_console_forms_may_lead_nowhere_else_in_production(client, settings) -> None:
+    # No provider configured, DEBUG off: the console's forms post to the console only.
+    settings.DEBUG = False
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+    settings.PAYLINKS_CONSOLE_FORM_ORIGINS = []
+    for path in ("/accounts/login/", "/admin/login/"):
+        response = client.get(path)
+        assert directives(response)["form-action"] == ["'self'"], path
+
+
+def test_console_forms_may_lead_to_each_configured_sign_in_provider(client, settings) -> None:
+    settings.DEBUG = False
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "google": {"APPS": [{"client_id": "g", "secret": "s"}]},
+        "github": {"APPS": [{"client_id": "h", "secret": "s"}]},
+        "openid_connect": {
+            "APPS": [
+                {
+                    "provider_id": "sso",
+                    "client_id": "c",
+                    "secret": "s",
+                    "settings": {"server_url": "https://id.acme.example:8443/realms/staff"},
+                }
+            ]
+        },
+    }
+    settings.PAYLINKS_CONSOLE_FORM_ORIGINS = ["https://login.acme.example/authorize"]
+    response = client.get("/accounts/login/")
+    assert directives(response)["form-action"] == [
+        "'self'",
+        "https://accounts.google.com",
+        "https://github.com",
+        "https://id.acme.example:8443",
+        "https://login.acme.example",
+    ]
+
+
+def test_local_identity_providers_only_under_debug(client, settings) -> None:
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+    settings.PAYLINKS_CONSOLE_FORM_ORIGINS = []
+    settings.DEBUG = True
+    debug = directives(client.get("/accounts/login/"))["form-action"]
+    assert "http://localhost:*" in debug and "http://127.0.0.1:*" in debug
+    settings.DEBUG = False
+    production = directives(client.get("/accounts/login/"))["form-action"]
+    assert not [source for source in production if "localhost" in source or "127.0.0.1" in source]
+    assert "https:" not in production

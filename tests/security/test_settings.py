@@ -17,12 +17,14 @@ def manage_check(**env: str) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SECRET_KEY", "FIELD_ENCRYPTION", "DEBUG"))
+        if not k.startswith(("SECRET_KEY", "FIELD_ENCRYPTION", "DEBUG", "BEHIND_TLS"))
+        and not k.endswith("TRUSTED_PROXIES")
     }
     clean |= {"PAYLINKS_SKIP_DOTENV": "1", "DJANGO_SETTINGS_MODULE": "project.settings"}
     clean |= {"DATABASE_URL": "sqlite:////tmp/paylinks-settings-check.sqlite3"}
+    deploy = ["--deploy"] if env.pop("DEPLOY", "") else []
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", "check", *deploy],
         cwd=ROOT,
         env=clean | env,
         capture_output=True,
@@ -80,3 +82,50 @@ def test_secrets_can_come_from_files(tmp_path: Path) -> None:
     secret.write_text(GOOD_SECRET + "\n")
     result = manage_check(SECRET_KEY_FILE=str(secret), FIELD_ENCRYPTION_KEY=GOOD_KEY)
     assert result.returncode == 0, result.stderr
+
+
+PROXY_COUNTS = (
+    "from django.conf import settings; from rest_framework.settings import api_settings; "
+    "print(api_settings.NUM_PROXIES, settings.ALLAUTH_TRUSTED_PROXY_COUNT)"
+)
+
+
+def proxy_counts(**env: str) -> str:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BEHIND_TLS") and not k.endswith("TRUSTED_PROXIES")
+    }
+    clean |= {"PAYLINKS_SKIP_DOTENV": "1", "DJANGO_SETTINGS_MODULE": "project.settings"}
+    clean |= {"SECRET_KEY": GOOD_SECRET, "FIELD_ENCRYPTION_KEY": GOOD_KEY, "DEBUG": "false"}
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {PROXY_COUNTS}"],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_behind_a_tls_proxy_one_hop_is_believed_unless_told_otherwise() -> None:
+    # Behind a proxy with the counts at 0, every client is the proxy: one client's failed
+    # sign-ins would lock everyone out. BEHIND_TLS_PROXY already says Django is reached
+    # only through that proxy, so its one X-Forwarded-For entry is believed.
+    assert proxy_counts() == "0 0"
+    assert proxy_counts(BEHIND_TLS_PROXY="true") == "1 1"
+    assert proxy_counts(BEHIND_TLS_PROXY="true", PAYLINKS_SIGNIN_TRUSTED_PROXIES="2") == "1 2"
+    assert proxy_counts(PAYLINKS_TRUSTED_PROXIES="1") == "1 0"
+
+
+def test_deploy_check_flags_a_tls_proxy_whose_forwarded_for_is_not_believed() -> None:
+    base = {"SECRET_KEY": GOOD_SECRET, "FIELD_ENCRYPTION_KEY": GOOD_KEY}
+    flagged = manage_check(
+        **base, BEHIND_TLS_PROXY="true", PAYLINKS_SIGNIN_TRUSTED_PROXIES="0", DEPLOY="1"
+    )
+    assert "paylinks.W010" in flagged.stdout + flagged.stderr
+    assert "PAYLINKS_SIGNIN_TRUSTED_PROXIES=0" in flagged.stdout + flagged.stderr
+    fine = manage_check(**base, BEHIND_TLS_PROXY="true", DEPLOY="1")
+    assert "paylinks.W010" not in fine.stdout + fine.stderr

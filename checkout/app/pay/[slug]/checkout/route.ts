@@ -10,6 +10,7 @@ import { createCheckout, forwardedHeaders } from "@/lib/api";
 import { addCheckout, CHECKOUTS_COOKIE } from "@/lib/checkouts";
 import { isSlug } from "@/lib/config";
 import type { CustomerError } from "@/lib/errors";
+import { sameOrigin } from "@/lib/origin";
 import { encodeFlash, FORM_COOKIE } from "@/lib/request";
 
 const MAX_BODY = 16 * 1024;
@@ -70,20 +71,6 @@ export async function POST(request: NextRequest, { params }: Params): Promise<Ne
 
 function text(value: FormDataEntryValue | null, limit: number): string {
   return typeof value === "string" ? value.slice(0, limit) : "";
-}
-
-/** Browsers send Origin on form posts; a post from another site is refused. */
-function sameOrigin(request: NextRequest): boolean {
-  const origin = request.headers.get("origin");
-  const site = request.headers.get("sec-fetch-site");
-  if (site && !["same-origin", "none"].includes(site)) return false;
-  if (!origin || origin === "null") return !site || site === "same-origin" || site === "none";
-  const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host");
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
 }
 
 function jsonError(error: CustomerError): NextResponse {

@@ -8,6 +8,7 @@ import { Unavailable } from "@/components/Unavailable";
 import { getCheckoutStatus } from "@/lib/api";
 import { CHECKOUTS_COOKIE, publicPart, readCheckouts } from "@/lib/checkouts";
 import { isToken } from "@/lib/config";
+import { safeRedirectUrl } from "@/lib/redirect";
 import { requestContext } from "@/lib/page";
 
 type Props = {
@@ -38,8 +39,8 @@ export default async function SuccessPage({ params, searchParams }: Props) {
   // Someone else's success URL: the amount and the status, nothing more.
   const shown: Shown = owner ? status : publicPart(status);
   const redirect =
-    owner && status.after_payment.type === "redirect" && status.status === "succeeded" && /^https?:\/\//.test(status.after_payment.url)
-      ? status.after_payment.url
+    owner && status.after_payment.type === "redirect" && status.status === "succeeded"
+      ? safeRedirectUrl(status.after_payment.url)
       : null;
   return (
     <Shell merchant={status.merchant} nonce={nonce}>

@@ -248,7 +248,7 @@ def _currencies(entry: AuditEntry) -> tuple[str | None, str | None]:
         "paylinks.payment": Payment.objects.all(),
     }
     found = rows.get(entry.object_type)
-    if found is None or not str(entry.object_id).isdigit():
+    if found is None or not (str(entry.object_id).isascii() and str(entry.object_id).isdigit()):
         return None, None
     current = found.filter(pk=entry.object_id).values_list("currency", flat=True).first()
     return current, current

@@ -55,7 +55,7 @@ def access(request: HttpRequest) -> permissions.CustomerAccess:
     """Whose customers this request's person sees in full (worked out once per request)."""
     cached = request.__dict__.get("_paylinks_customer_access")
     if cached is None:
-        revealed = [int(pk) for pk in _reveals(request) if pk.isdigit()]
+        revealed = [int(pk) for pk in _reveals(request) if pk.isascii() and pk.isdigit()]
         cached = permissions.customer_access(request.user, revealed)
         request.__dict__["_paylinks_customer_access"] = cached
     return cached

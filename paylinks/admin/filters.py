@@ -35,7 +35,7 @@ class MerchantFilter(DropdownFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        if value and value.isdigit():
+        if value and value.isascii() and value.isdigit():
             return queryset.filter(**{f"{self.merchant_path}__pk": int(value)})
         return queryset
 

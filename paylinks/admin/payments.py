@@ -212,7 +212,7 @@ class RefundForm(BaseDialogForm):
             Payment.objects.filter(merchant__in=permissions.visible_merchants(self.request.user))
             .filter(pk=self.object_id)
             .first()
-            if self.object_id and str(self.object_id).isdigit()
+            if self.object_id and str(self.object_id).isascii() and str(self.object_id).isdigit()
             else None
         )
         if self.payment is not None:

@@ -76,3 +76,10 @@ def test_nonsense_filter_values_are_ignored_not_errors(console, alice, acme_link
     # An unknown parameter gets Django's "invalid filter" answer, not a server error.
     response = client.get(f"{ADMIN}/payment/?merchant=abc")
     assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "４２"])
+def test_digits_of_other_scripts_in_a_filter_are_not_ids(console, alice, acme_link, value) -> None:
+    """str.isdigit() says yes to "²" and "١٢", and int() then fails on "²": a 500."""
+    response = console(alice).get(f"{ADMIN}/payment/", {"merchant": value})
+    assert response.status_code in (200, 302)

@@ -56,7 +56,7 @@ class CardForm(CustomerFields):
 
     def clean_number(self) -> str:
         number = normalise_number(self.cleaned_data["number"])
-        if not number.isdigit():
+        if not (number.isascii() and number.isdigit()):
             raise forms.ValidationError("Your card number is incomplete.")
         if card_for(number) is None:
             raise forms.ValidationError(
@@ -83,7 +83,7 @@ class CardForm(CustomerFields):
         instrument = self.instrument
         cvc = (data.get("cvc") or "").strip()
         wanted = 4 if instrument is not None and instrument.brand == "amex" else 3
-        if "cvc" in data and (not cvc.isdigit() or len(cvc) != wanted):
+        if "cvc" in data and (not (cvc.isascii() and cvc.isdigit()) or len(cvc) != wanted):
             self.add_error("cvc", f"Your card's security code is {wanted} digits.")
         return data
 

@@ -22,6 +22,10 @@ PAYLINKS_GATEWAYS = {
 # Network behaviour of the Stripe adapter: bounded timeouts, a few retries on network errors.
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 15)
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+# The total time every gateway call of one web request may take, retries and back-off
+# included; keep it well below the web server's worker timeout (gunicorn --timeout, 30 s
+# by default: docs/operations.md). The worker has no such deadline.
+PAYLINKS_GATEWAY_DEADLINE_SECONDS = env_int("PAYLINKS_GATEWAY_DEADLINE_SECONDS", 10)
 # Where the sandbox delivers its events (default: this site's own webhook endpoint).
 SANDBOX_WEBHOOK_URL = env_str("SANDBOX_WEBHOOK_URL")
 # How long a customer has to finish a hosted checkout (Stripe accepts 30 min .. 24 h).

@@ -30,6 +30,9 @@ PAYLINKS_GATEWAY_DEADLINE_SECONDS = env_int("PAYLINKS_GATEWAY_DEADLINE_SECONDS",
 SANDBOX_WEBHOOK_URL = env_str("SANDBOX_WEBHOOK_URL")
 # How long a customer has to finish a hosted checkout (Stripe accepts 30 min .. 24 h).
 PAYLINKS_CHECKOUT_TTL_MINUTES = env_int("PAYLINKS_CHECKOUT_TTL_MINUTES", 30)
+# On a link with a payment limit, how many open (unpaid) checkouts one client -- one IP
+# address as the public API's rate limits see it -- may hold at once; 0 turns it off.
+PAYLINKS_PLACES_PER_CLIENT = env_int("PAYLINKS_PLACES_PER_CLIENT", 2)
 # How often the worker's sweeper re-checks pending payments and retries webhook events.
 PAYLINKS_SWEEP_SECONDS = env_int("PAYLINKS_SWEEP_SECONDS", 15)
 # A web process gathers new webhook events for up to this long before waking a worker

@@ -146,9 +146,23 @@ class CheckoutSession:
     customer_name: str = ""
     customer_phone: str = ""
     billing_address: dict[str, Any] | None = None
+    #: The latest failed attempt on the session's payment intent, as the gateway recorded
+    #: it: Stripe's ``last_payment_error`` ``code`` (card_declined, ...), its
+    #: ``decline_code`` (insufficient_funds, ...), ``message`` and the attempt (charge)
+    #: it was about. Empty once an attempt
+    #: succeeds. What Paylinks records about a decline comes from here, never from an
+    #: event's body.
     last_error_code: str = ""
     last_error_message: str = ""
+    last_error_decline_code: str = ""
+    #: The gateway's id for that failed attempt (its charge), when it has one.
+    last_error_attempt: str = ""
     expires_at: datetime | None = None
+
+    @property
+    def failure_reason(self) -> str:
+        """The most specific code the gateway gave for the last failed attempt."""
+        return self.last_error_decline_code or self.last_error_code
 
 
 @dataclass(frozen=True)

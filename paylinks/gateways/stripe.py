@@ -312,6 +312,9 @@ class StripeGateway(Gateway):
             billing_address=_address(details.address if details else None),
             last_error_code=(error.code or error.decline_code or "") if error else "",
             last_error_message=(error.message or "") if error else "",
+            last_error_decline_code=(error.decline_code or "") if error else "",
+            # The charge the failed attempt made; none for a failed 3-D Secure step.
+            last_error_attempt=(error.charge or "") if error else "",
             expires_at=datetime.fromtimestamp(session.expires_at, tz=UTC),
         )
 

@@ -505,8 +505,8 @@ def _observe(payment: Payment, session: CheckoutSession) -> bool:
             _event(
                 payment, "processing", "The customer finished checkout; the payment is processing."
             )
-    if session.last_error_code and payment.status == PaymentStatus.PENDING:
-        payment.failure_code = session.last_error_code[:60]
+    if session.failure_reason and payment.status == PaymentStatus.PENDING:
+        payment.failure_code = session.failure_reason[:60]
         payment.failure_message = session.last_error_message[:255]
     if session.amount_refunded > payment.amount_refunded:
         payment.amount_refunded = min(session.amount_refunded, payment.amount)
@@ -612,22 +612,56 @@ def _message_for(status: str, payment: Payment) -> str:
     return messages.get(status, "")
 
 
+def payment_attempt_failed(
+    *, payment: Payment, intent_id: str = "", gateway_event_id: str = ""
+) -> str:
+    """A gateway says an attempt to pay failed (a declined card, a failed 3-D Secure step):
+    ask the gateway about the session and record the failure *it* reports.
+
+    The event only finds the payment. Its body -- decline code, message -- is never
+    written anywhere: a forged or edited event can at most make Paylinks ask the gateway
+    again. ``intent_id`` is the payment intent the event names; an event about an intent
+    that is not the session's records nothing. Returns what happened, for the inbox.
+    """
+    if not payment.gateway_session_id:
+        return "ignored: no checkout session"
+    session = get_gateway(payment.gateway).retrieve_checkout_session(payment.gateway_session_id)
+    if intent_id and intent_id != session.payment_intent_id:
+        return f"ignored: {intent_id} is not the payment intent of {payment.public_id}"
+    synced = payment_sync(payment=payment, session=session, gateway_event_id=gateway_event_id)
+    if not session.failure_reason:
+        return f"processed: the gateway reports no failed attempt on {synced.public_id}"
+    record_failed_attempt(payment=synced, session=session, gateway_event_id=gateway_event_id)
+    return f"processed: attempt on {synced.public_id} failed ({session.failure_reason})"
+
+
 def record_failed_attempt(
-    *, payment: Payment, code: str, message: str, gateway_event_id: str
+    *, payment: Payment, session: CheckoutSession, gateway_event_id: str
 ) -> None:
-    """A declined card or failed authentication: the session stays open for another try."""
+    """Put a declined attempt, as the gateway reported it in ``session``, on the timeline.
+
+    The session stays open for another try, so the payment stays pending. One timeline
+    entry per failed attempt (the gateway's id for it), however many events mention it
+    and however often they are processed."""
+    code, message = session.failure_reason[:60], session.last_error_message[:255]
+    attempt = session.last_error_attempt
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status != PaymentStatus.PENDING:
             return
-        locked.failure_code = code[:60]
-        locked.failure_message = message[:255]
+        recorded = locked.events.filter(kind="attempt_failed")
+        if attempt and recorded.filter(data__attempt=attempt).exists():
+            return
+        if gateway_event_id and recorded.filter(gateway_event_id=gateway_event_id).exists():
+            return
+        locked.failure_code = code
+        locked.failure_message = message
         locked.save(update_fields=["failure_code", "failure_message", "updated_at"])
         PaymentEvent.objects.create(
             payment=locked,
             kind="attempt_failed",
-            message=message[:255] or code,
+            message=message or code,
             source=Source.GATEWAY,
             gateway_event_id=gateway_event_id,
-            data={"code": code},
+            data={"code": code, "attempt": attempt},
         )

@@ -17,5 +17,8 @@ urlpatterns = [
     path("shop/", include(wagtail_urls)),
 ]
 
+# An unreachable database answers 503 with Retry-After, not 500 (docs/operations.md).
+handler500 = "project.availability.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

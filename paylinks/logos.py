@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
 from django.views.decorators.http import require_safe
 
 from paylinks.models import Merchant
@@ -26,7 +26,7 @@ LOGO_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 @require_safe
-def merchant_logo(request: HttpRequest, name: str) -> HttpResponse:
+def merchant_logo(request: HttpRequest, name: str) -> HttpResponseBase:
     stored = f"{LOGO_DIRECTORY}/{name}"
     if "\x00" in name or not Merchant.objects.filter(logo=stored).exists():
         raise Http404

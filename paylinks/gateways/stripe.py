@@ -312,9 +312,11 @@ class StripeGateway(Gateway):
             billing_address=_address(details.address if details else None),
             last_error_code=(error.code or error.decline_code or "") if error else "",
             last_error_message=(error.message or "") if error else "",
-            last_error_decline_code=(error.decline_code or "") if error else "",
+            # Optional keys: absent from the error when they do not apply (a StripeObject
+            # then raises AttributeError on access).
+            last_error_decline_code=str(getattr(error, "decline_code", None) or ""),
             # The charge the failed attempt made; none for a failed 3-D Secure step.
-            last_error_attempt=(error.charge or "") if error else "",
+            last_error_attempt=str(getattr(error, "charge", None) or ""),
             expires_at=datetime.fromtimestamp(session.expires_at, tz=UTC),
         )
 

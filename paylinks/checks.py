@@ -36,7 +36,35 @@ def check_gateway(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                         id="paylinks.E002",
                     )
                 )
+    errors.extend(_check_gateway_deadline())
     return errors
+
+
+#: gunicorn's default worker timeout, the budget a web request's gateway calls must fit in.
+WEB_WORKER_TIMEOUT_SECONDS = 30
+
+
+def _check_gateway_deadline() -> list[CheckMessage]:
+    deadline = settings.PAYLINKS_GATEWAY_DEADLINE_SECONDS
+    if deadline < 1:
+        return [
+            Error(
+                f"PAYLINKS_GATEWAY_DEADLINE_SECONDS={deadline} leaves no time for a gateway call.",
+                hint="Use the default, 10 seconds.",
+                id="paylinks.E010",
+            )
+        ]
+    if deadline > WEB_WORKER_TIMEOUT_SECONDS - 10:
+        return [
+            Warning(
+                f"PAYLINKS_GATEWAY_DEADLINE_SECONDS={deadline} is close to or beyond the web "
+                f"server's worker timeout (gunicorn's default is {WEB_WORKER_TIMEOUT_SECONDS} s): "
+                "a hanging gateway would get the worker killed and the customer an HTML 500.",
+                hint="Keep it at least 10 s below gunicorn's --timeout (docs/operations.md).",
+                id="paylinks.W011",
+            )
+        ]
+    return []
 
 
 @register(Tags.database)

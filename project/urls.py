@@ -5,6 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
 from paylinks.admin import site as console
+from paylinks.logos import LOGO_DIRECTORY, merchant_logo
 from paylinks.webhooks.views import stripe_webhook
 
 urlpatterns = [
@@ -15,7 +16,17 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("cms/", include(wagtailadmin_urls)),
     path("shop/", include(wagtail_urls)),
+    # Merchant logos, with or without DEBUG (paylinks/logos.py); before the DEBUG-only
+    # static route below, so development serves them the same way.
+    path(
+        f"{settings.MEDIA_URL.strip('/')}/{LOGO_DIRECTORY}/<path:name>",
+        merchant_logo,
+        name="merchant-logo",
+    ),
 ]
+
+# An unreachable database answers 503 with Retry-After, not 500 (docs/operations.md).
+handler500 = "project.availability.server_error"
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -36,6 +36,8 @@ LAYERS: list[tuple[str, int]] = [
     ("paylinks.webhooks.views", ENTRY),
     ("paylinks.webhooks", SERVICES),
     ("paylinks.services", SERVICES),
+    # Outgoing messages: services queue them; the mail module itself needs only the domain.
+    ("paylinks.notifications", SERVICES),
     ("paylinks.selectors", SELECTORS),
     ("dashboards.selectors", SELECTORS),
     ("paylinks.gateways.sandbox.views", ENTRY),

@@ -1,9 +1,11 @@
+import { placesHeldText } from "@/lib/errors";
 import type { PublicLink } from "@/lib/types";
 
 const HEADINGS: Record<string, string> = {
   expired: "This payment link has expired",
   inactive: "This payment link is not active",
   sold_out: "Sold out",
+  places_held: "All places are being paid for",
 };
 
 const TEXT: Record<string, string> = {
@@ -15,9 +17,17 @@ export function closedTitle(link: PublicLink): string {
   return `${HEADINGS[link.state] ?? "Unavailable"} – ${link.title}`;
 }
 
-/** The page an expired, inactive or sold-out link shows (answered with 410/410/409). */
+/**
+ * The page an expired, inactive, sold-out link shows (answered with 410/410/409), and a
+ * link whose places are all held by unpaid checkouts (409, for now: it says when to retry).
+ */
 export function ClosedLink({ link }: { link: PublicLink }) {
-  const message = link.state === "inactive" ? link.inactive_message || "This link is not accepting payments." : TEXT[link.state];
+  const message =
+    link.state === "inactive"
+      ? link.inactive_message || "This link is not accepting payments."
+      : link.state === "places_held"
+        ? placesHeldText(link.retry_after)
+        : TEXT[link.state];
   return (
     <section className={`card state state-${link.state}`} aria-labelledby="state-title" data-state={link.state}>
       <p className="eyebrow">{link.title}</p>
@@ -25,6 +35,13 @@ export function ClosedLink({ link }: { link: PublicLink }) {
       <p className="state-message" data-testid="state-message">
         {message}
       </p>
+      {link.state === "places_held" ? (
+        <p>
+          <a className="secondary-button" href={`/pay/${encodeURIComponent(link.slug)}`}>
+            Try again
+          </a>
+        </p>
+      ) : null}
     </section>
   );
 }

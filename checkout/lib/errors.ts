@@ -16,6 +16,8 @@ const GENERIC: Record<string, string> = {
   expired: "This payment link has expired.",
   inactive: "This payment link is not active.",
   sold_out: "This payment link is sold out.",
+  places_held: "All places are being paid for right now. Nothing was charged; try again in a few minutes.",
+  too_many_checkouts: "You already have checkouts open for this link. Finish or cancel one, or try again later.",
   invalid_amount: "Check the amount.",
   invalid_email: "Enter a valid e-mail address.",
   rate_limited: "Too many attempts from your connection. Please wait a minute and try again.",
@@ -33,6 +35,8 @@ const SHOW_SERVER_MESSAGE = new Set([
   "invalid_email",
   "inactive",
   "sold_out",
+  "places_held",
+  "too_many_checkouts",
   "gateway_unavailable",
   "link_closing",
   "expired",
@@ -67,4 +71,19 @@ export const CLOSED_STATUS: Record<string, number> = {
   expired: 410,
   inactive: 410,
   sold_out: 409,
+  places_held: 409,
 };
+
+/** "3 minutes": when a held place comes back, from the API's retry_after (seconds). */
+export function minutesText(seconds: number): string {
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+}
+
+/** What the page says while every place of a link is held by an unpaid checkout. */
+export function placesHeldText(retryAfter: number | null | undefined): string {
+  if (typeof retryAfter !== "number" || !Number.isFinite(retryAfter) || retryAfter <= 0) {
+    return "Every place left is being paid for right now. Nothing was charged. A place comes back if a payment does not go through: try again later.";
+  }
+  return `Every place left is being paid for right now. Nothing was charged. Try again in ${minutesText(retryAfter)}, when unfinished checkouts give their places back.`;
+}

@@ -12,7 +12,11 @@ export interface Merchant {
   support_email: string | null;
 }
 
-export type LinkState = "active" | "expired" | "inactive" | "sold_out";
+/**
+ * "places_held": every place left on a limited link is held by a checkout not paid yet;
+ * not sold out, because an unfinished checkout gives its place back.
+ */
+export type LinkState = "active" | "expired" | "inactive" | "sold_out" | "places_held";
 
 export interface PublicLink {
   slug: string;
@@ -33,6 +37,10 @@ export interface PublicLink {
   collect: { email: boolean; name: boolean; phone: boolean; billing_address: boolean };
   expires_at: string | null;
   inactive_message: string | null;
+  /** places_held only: seconds until the first unpaid checkout gives its place back (null: unknown). */
+  retry_after: number | null;
+  /** places_held only: the server's sentence for it. */
+  places_message: string | null;
 }
 
 export interface CheckoutCreated {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { CLOSED_STATUS, toCustomerError } from "@/lib/errors";
+import { CLOSED_STATUS, minutesText, placesHeldText, toCustomerError } from "@/lib/errors";
 
 const body = (code: string, message: string) => ({ error: { code, message } });
 
@@ -52,6 +52,38 @@ describe("toCustomerError", () => {
   });
 
   it("answers closed links with their HTTP statuses", () => {
-    expect(CLOSED_STATUS).toEqual({ not_found: 404, expired: 410, inactive: 410, sold_out: 409 });
+    expect(CLOSED_STATUS).toEqual({ not_found: 404, expired: 410, inactive: 410, sold_out: 409, places_held: 409 });
+  });
+
+  it("says when a held place comes back instead of 'sold out'", () => {
+    const message = "All places are being paid for right now. Nothing was charged; try again in 24 minutes, when unfinished checkouts give their places back.";
+    const error = toCustomerError(409, { error: { code: "places_held", message, retry_after: 1440 } });
+    expect(error).toEqual({ code: "places_held", message, field: null, status: 409 });
+    expect(toCustomerError(409, body("places_held", "")).message).toMatch(/being paid for/);
+    expect(toCustomerError(409, body("places_held", "")).message).not.toMatch(/sold out/);
+  });
+
+  it("tells a client holding its share of places to finish one first", () => {
+    const error = toCustomerError(409, body("too_many_checkouts", "You already have 2 checkouts open for this link. Finish or cancel one, or try again in 30 minutes."));
+    expect(error.code).toBe("too_many_checkouts");
+    expect(error.message).toMatch(/30 minutes/);
+  });
+});
+
+describe("placesHeldText", () => {
+  it("rounds the wait up to whole minutes", () => {
+    expect(minutesText(1)).toBe("1 minute");
+    expect(minutesText(60)).toBe("1 minute");
+    expect(minutesText(61)).toBe("2 minutes");
+    expect(minutesText(24 * 60)).toBe("24 minutes");
+    expect(placesHeldText(1440)).toMatch(/Try again in 24 minutes/);
+  });
+
+  it("gives no time when none is known", () => {
+    for (const unknown of [null, undefined, 0, -5, Number.NaN]) {
+      const text = placesHeldText(unknown);
+      expect(text).toMatch(/try again later/);
+      expect(text).not.toMatch(/minute/);
+    }
   });
 });

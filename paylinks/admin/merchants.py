@@ -66,7 +66,8 @@ class MerchantForm(forms.ModelForm):
         }
         help_texts = {
             "brand_color": "Buttons and accents on your payment pages.",
-            "logo": "Shown at the top of your payment pages. PNG or SVG, at least 128 px high.",
+            "logo": "Shown at the top of your payment pages. PNG, JPEG, WebP or GIF, "
+            "at least 128 px high.",
             "default_currency": "Preselected when you create a payment link.",
             "support_email": "Customers who need help with a payment write here.",
         }

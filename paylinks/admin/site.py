@@ -7,9 +7,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import SimpleTemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils import timezone
 from unfold.sites import UnfoldAdminSite
 
@@ -64,6 +67,33 @@ class PaylinksAdminSite(UnfoldAdminSite):
                 return response
 
         return in_merchant_time
+
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        """Django's "view on site" shortcut (``r/<content type>/<object>/``) follows any
+        content type id to any model -- one without a table answered 500 -- and redirects
+        to any object's page. Here it serves only models of this console, and only
+        objects the person's scoped queryset holds; everything else is a 404."""
+        urls = [u for u in super().get_urls() if getattr(u, "name", None) != "view_on_site"]
+        shortcut = path(
+            "r/<path:content_type_id>/<path:object_id>/",
+            self.admin_view(self.view_on_site),
+            name="view_on_site",
+        )
+        return [shortcut, *urls]
+
+    def view_on_site(
+        self, request: HttpRequest, content_type_id: str, object_id: str
+    ) -> HttpResponse:
+        try:
+            model = ContentType.objects.get_for_id(int(content_type_id)).model_class()
+        except (ValueError, OverflowError, ContentType.DoesNotExist):
+            raise Http404 from None
+        model_admin = self._registry.get(model) if model is not None else None
+        if model_admin is None or not model_admin.has_view_or_change_permission(request):
+            raise Http404
+        if model_admin.get_object(request, unquote(object_id)) is None:
+            raise Http404
+        return contenttype_views.shortcut(request, content_type_id, object_id)
 
     def app_index(
         self, request: HttpRequest, app_label: str, extra_context: dict | None = None

@@ -10,6 +10,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from paylinks.gateways import GatewayError
 from paylinks.services.payments import CheckoutError
 
 
@@ -21,8 +22,21 @@ class ApiError(exceptions.APIException):
         self.message = message
 
 
-def error_response(code: str, message: str, status_code: int, **headers: str) -> Response:
-    response = Response({"error": {"code": code, "message": message}}, status=status_code)
+def error_response(
+    code: str,
+    message: str,
+    status_code: int,
+    *,
+    retry_after: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    headers = dict(headers or {})
+    if retry_after is not None:
+        # In the body for the page (the message says it in minutes), and as the header.
+        error["retry_after"] = retry_after
+        headers["Retry-After"] = str(retry_after)
+    response = Response({"error": error}, status=status_code)
     for name, value in headers.items():
         response[name] = value
     return response
@@ -55,10 +69,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "unavailable",
             "Paylinks is briefly unavailable. Try again in a moment.",
             503,
-            **{"Retry-After": "5"},
+            headers={"Retry-After": "5"},
         )
     if isinstance(exc, CheckoutError):
-        return error_response(exc.code, exc.message, exc.status)
+        return error_response(exc.code, exc.message, exc.status, retry_after=exc.retry_after)
+    if isinstance(exc, GatewayError):
+        # A gateway call no view caught (or one cut short by the request's deadline): the
+        # API's JSON, never a stack trace; 503 when retrying can help, 502 when not.
+        logger.warning("Public API: gateway error: %s", exc)
+        return error_response(
+            "gateway_unavailable",
+            "The payment provider did not answer. Please try again.",
+            502 if exc.permanent else 503,
+        )
     if isinstance(exc, ApiError):
         return error_response(exc.error_code, exc.message, exc.status_code)
     if isinstance(exc, exceptions.Throttled):
@@ -67,7 +90,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "rate_limited",
             f"Too many requests. Try again in {wait} seconds.",
             status.HTTP_429_TOO_MANY_REQUESTS,
-            **{"Retry-After": str(wait)},
+            headers={"Retry-After": str(wait)},
         )
     if isinstance(exc, Http404 | exceptions.NotFound):
         return error_response("not_found", "Not found.", 404)

@@ -6,11 +6,13 @@ nobody which links or sessions exist beyond the one they hold.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
 from django.http import JsonResponse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -21,13 +23,13 @@ from paylinks import money
 from paylinks.gateways import GatewayError
 from paylinks.models import AfterPayment, AmountType, LinkState, Payment, PaymentLink, PaymentStatus
 from paylinks.models.links import cancel_token_valid
-from paylinks.selectors.links import link_get_public, link_state
+from paylinks.selectors.links import link_get_public, link_places, link_state
 from paylinks.selectors.payments import payment_get_by_public_id, payment_get_by_session
 from paylinks.services import analytics as analytics_services
 from paylinks.services import payments as payment_services
 
 from .errors import ApiError
-from .throttles import CheckoutIPThrottle, CheckoutLinkThrottle, PublicIPThrottle
+from .throttles import CheckoutIPThrottle, CheckoutLinkThrottle, PublicIPThrottle, client_ident
 
 MAX_BODY_BYTES = 16 * 1024
 STATUS_SYNC_INTERVAL = timedelta(seconds=3)
@@ -68,7 +70,27 @@ def currency_data(code: str) -> dict[str, Any]:
     }
 
 
-def link_data(link: PaymentLink, state: str) -> dict[str, Any]:
+#: The state a customer meets when open checkouts hold every place left on a limited link:
+#: not sold out (a place comes back when a checkout is abandoned), not payable right now.
+PLACES_HELD = "places_held"
+
+
+def public_state(link: PaymentLink) -> tuple[str, int | None]:
+    """The link's state as a customer meets it now, and for ``places_held`` in how many
+    seconds the first open checkout expires (None when only slow payments hold places)."""
+    now = timezone.now()
+    if link.payment_limit is None:
+        return link_state(link, now), None
+    places = link_places(link, now)
+    state = link.state_at(now, places.completed)
+    if state != LinkState.ACTIVE or places.held < link.payment_limit:
+        return state, None
+    if places.next_free_at is None:
+        return PLACES_HELD, None
+    return PLACES_HELD, max(1, math.ceil((places.next_free_at - now).total_seconds()))
+
+
+def link_data(link: PaymentLink, state: str, retry_after: int | None = None) -> dict[str, Any]:
     custom = None
     if link.amount_type == AmountType.CUSTOMER:
         custom = {
@@ -95,6 +117,11 @@ def link_data(link: PaymentLink, state: str) -> dict[str, Any]:
         "expires_at": link.expires_at.isoformat() if link.expires_at else None,
         "inactive_message": link.effective_inactive_message
         if state == LinkState.INACTIVE
+        else None,
+        # places_held only: seconds until the first open checkout gives its place back.
+        "retry_after": retry_after,
+        "places_message": payment_services.places_held_message(retry_after)
+        if state == PLACES_HELD
         else None,
     }
 
@@ -127,7 +154,8 @@ class LinkView(PublicView):
         link = link_get_public(slug)
         if link is None:
             raise ApiError("not_found", "This payment link does not exist.", 404)
-        return Response(link_data(link, link_state(link)))
+        state, retry_after = public_state(link)
+        return Response(link_data(link, state, retry_after))
 
 
 class CheckoutCreateView(PublicView):
@@ -149,6 +177,7 @@ class CheckoutCreateView(PublicView):
             amount=data.get("amount"),
             email=_text(data, "email", 254),
             idempotency_key=key,
+            client=client_ident(request),
         )
         payment = started.payment
         body = {

@@ -18,12 +18,18 @@ from rest_framework.throttling import SimpleRateThrottle
 from paylinks.client_address import client_address, limit_key
 
 
+def client_ident(request: Request) -> str:
+    """The client as the public rate limits count it. With NUM_PROXIES =
+    PAYLINKS_TRUSTED_PROXIES = 1, the right-most X-Forwarded-For entry: the one the
+    checkout page wrote. Never text that is not an address, and an IPv6 client counts as
+    its /64. The checkout also counts the places one client holds on a limited link by it.
+    """
+    return limit_key(client_address(request, api_settings.NUM_PROXIES or 0))
+
+
 class _Throttle(SimpleRateThrottle):
     def get_ident(self, request: Request) -> str:
-        # With NUM_PROXIES = PAYLINKS_TRUSTED_PROXIES = 1, the right-most X-Forwarded-For
-        # entry: the one the checkout page wrote. Never text that is not an address, and an
-        # IPv6 client counts as its /64.
-        return limit_key(client_address(request, api_settings.NUM_PROXIES or 0))
+        return client_ident(request)
 
     def get_rate(self) -> str | None:
         # An empty value turns the limit off (PAYLINKS_RATE_*=""): DRF wants None for that.

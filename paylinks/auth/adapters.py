@@ -16,11 +16,13 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
 from paylinks import crypto
 from paylinks.models import User
+from paylinks.notifications.mail import mail_queue_message
 
 from .emails import mark_verified
 from .lockout import client_ip
@@ -47,6 +49,15 @@ class AccountAdapter(DefaultAccountAdapter):
         """
         required = super().is_reauthentication_required(app=app, **kwargs)
         return required and not signed_in_recently(context.request)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """allauth's e-mail (verification, password reset, sign-in and MFA notices),
+        rendered now and sent by the worker: a mail server that is down never turns a
+        page (TOTP set-up, password reset) into an error. Rendered as allauth does."""
+        request = globals()["context"].request  # allauth's request context, as its own
+        values = {"request": request, "email": email, "current_site": get_current_site(request)}
+        values.update(context)
+        mail_queue_message(self.render_mail(template_prefix, email, values))
 
 
 def signed_in_recently(request: HttpRequest | None) -> bool:

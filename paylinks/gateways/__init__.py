@@ -18,6 +18,8 @@ from .base import (
     Refund,
     SignatureError,
     WebhookEvent,
+    deadline_remaining,
+    gateway_deadline,
 )
 
 __all__ = [
@@ -29,6 +31,8 @@ __all__ = [
     "Refund",
     "SignatureError",
     "WebhookEvent",
+    "deadline_remaining",
+    "gateway_deadline",
     "get_gateway",
 ]
 

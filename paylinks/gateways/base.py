@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import abc
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,6 +44,44 @@ class GatewayError(Exception):
 
 class SignatureError(Exception):
     """A webhook whose signature, timestamp or body cannot be trusted."""
+
+
+# --- the deadline -----------------------------------------------------------------------
+#: When (``time.monotonic()``) the gateway calls of the current web request must be done,
+#: or None outside one (the worker, commands): then only the adapter's own timeouts apply.
+_deadline: ContextVar[float | None] = ContextVar("paylinks_gateway_deadline", default=None)
+
+#: The least time worth starting (or retrying) a gateway request with.
+MIN_ATTEMPT_SECONDS = 0.5
+
+
+@contextmanager
+def gateway_deadline(seconds: float) -> Iterator[None]:
+    """Every gateway call made inside shares one budget of ``seconds``, retries included.
+
+    A web request runs inside one (``paylinks.middleware.GatewayDeadlineMiddleware``), so a
+    gateway that accepts the connection and never answers cannot hold the request past the
+    web server's worker timeout. A nested deadline never extends the outer one.
+    """
+    end = time.monotonic() + seconds
+    outer = _deadline.get()
+    token = _deadline.set(end if outer is None else min(end, outer))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def deadline_remaining() -> float | None:
+    """Seconds left for gateway calls in this context (never negative), or None: no deadline."""
+    end = _deadline.get()
+    return None if end is None else max(0.0, end - time.monotonic())
+
+
+def deadline_exceeded(name: str) -> GatewayError:
+    return GatewayError(
+        f"{name} did not answer within the request's deadline", permanent=False, code="deadline"
+    )
 
 
 @dataclass(frozen=True)
@@ -104,9 +146,23 @@ class CheckoutSession:
     customer_name: str = ""
     customer_phone: str = ""
     billing_address: dict[str, Any] | None = None
+    #: The latest failed attempt on the session's payment intent, as the gateway recorded
+    #: it: Stripe's ``last_payment_error`` ``code`` (card_declined, ...), its
+    #: ``decline_code`` (insufficient_funds, ...), ``message`` and the attempt (charge)
+    #: it was about. Empty once an attempt
+    #: succeeds. What Paylinks records about a decline comes from here, never from an
+    #: event's body.
     last_error_code: str = ""
     last_error_message: str = ""
+    last_error_decline_code: str = ""
+    #: The gateway's id for that failed attempt (its charge), when it has one.
+    last_error_attempt: str = ""
     expires_at: datetime | None = None
+
+    @property
+    def failure_reason(self) -> str:
+        """The most specific code the gateway gave for the last failed attempt."""
+        return self.last_error_decline_code or self.last_error_code
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from stripe.params.checkout import (
 )
 
 from .base import (
+    MIN_ATTEMPT_SECONDS,
     STRIPE_REFUND_REASONS,
     CheckoutRequest,
     CheckoutSession,
@@ -41,6 +42,8 @@ from .base import (
     PaymentMethodInfo,
     Refund,
     WebhookEvent,
+    deadline_exceeded,
+    deadline_remaining,
     verify_stripe_signature,
 )
 
@@ -65,6 +68,63 @@ SESSION_EXPAND: Final = (
     "payment_intent.latest_charge",
     "payment_intent.payment_method",
 )
+
+
+class DeadlineRequestsClient(stripe.RequestsClient):
+    """The SDK's ``requests`` client, kept inside the request's deadline (``gateway_deadline``).
+
+    Each attempt's connect and read timeouts are the configured timeout or the time left,
+    whichever is shorter; a retry is made only when the back-off sleep still leaves time
+    for an attempt, and the sleep is cut to fit. With no deadline (the worker) it behaves
+    exactly like ``stripe.RequestsClient``.
+    """
+
+    def __init__(self, *, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self._configured_timeout = timeout
+
+    def request(  # type: ignore[override]  # RequestsClient's own signature
+        self, method: str, url: str, headers: Any, post_data: Any = None
+    ) -> tuple[bytes, int, Any]:
+        left = deadline_remaining()
+        if left is not None and left < MIN_ATTEMPT_SECONDS:
+            # No time for another attempt: an error the SDK does not retry.
+            raise stripe.APIConnectionError(
+                "The request's deadline has passed.", should_retry=False
+            )
+        # The thread's own value: the SDK reads it in _request_internal, on this thread.
+        self._thread_local.timeout = (
+            self._configured_timeout if left is None else min(self._configured_timeout, left)
+        )
+        return super().request(method, url, headers, post_data)
+
+    @property
+    def _timeout(self) -> float:
+        return getattr(self._thread_local, "timeout", None) or self._configured_timeout
+
+    @_timeout.setter
+    def _timeout(self, value: float) -> None:
+        """RequestsClient.__init__ sets it; the configured value is kept separately."""
+
+    def _should_retry(
+        self,
+        response: Any,
+        api_connection_error: Any,
+        num_retries: int,
+        max_network_retries: int | None,
+    ) -> bool:
+        left = deadline_remaining()
+        if left is not None and left < self.INITIAL_DELAY + MIN_ATTEMPT_SECONDS:
+            return False
+        return bool(
+            super()._should_retry(response, api_connection_error, num_retries, max_network_retries)
+        )
+
+    def _sleep_time_seconds(self, num_retries: int) -> float:
+        sleep = super()._sleep_time_seconds(num_retries)
+        left = deadline_remaining()
+        return sleep if left is None else max(0.0, min(sleep, left - MIN_ATTEMPT_SECONDS))
+
 
 _KEY_PATTERN = re.compile(r"\b(sk|rk|pk)_(test|live)_[0-9A-Za-z]+")
 # Stripe echoes a parameter it refuses ("Invalid email address: ..."), and an error's text
@@ -91,7 +151,9 @@ class StripeGateway(Gateway):
             # A bounded timeout per connect/read, and a bounded number of retries: the SDK
             # retries connection errors, timeouts, 409s and 5xx with the same
             # Idempotency-Key, backing off between 0.5 and 5 seconds.
-            http_client=stripe.RequestsClient(timeout=float(settings.STRIPE_TIMEOUT_SECONDS)),
+            # Inside a web request all of it -- attempts and back-off -- stays within the
+            # request's gateway deadline (PAYLINKS_GATEWAY_DEADLINE_SECONDS).
+            http_client=DeadlineRequestsClient(timeout=float(settings.STRIPE_TIMEOUT_SECONDS)),
             max_network_retries=int(settings.STRIPE_MAX_NETWORK_RETRIES),
         )
 
@@ -173,8 +235,16 @@ class StripeGateway(Gateway):
         return params
 
     def _call(self, send: Callable[[], _T]) -> _T:
+        left = deadline_remaining()
+        if left is not None and left < MIN_ATTEMPT_SECONDS:
+            raise deadline_exceeded("Stripe")
         try:
             return send()
+        except stripe.APIConnectionError as exc:
+            left = deadline_remaining()
+            if left is not None and left < MIN_ATTEMPT_SECONDS:
+                raise deadline_exceeded("Stripe") from None
+            raise self._gateway_error(exc) from None
         except stripe.StripeError as exc:
             raise self._gateway_error(exc) from None
 
@@ -246,6 +316,11 @@ class StripeGateway(Gateway):
             billing_address=_address(details.address if details else None),
             last_error_code=(error.code or error.decline_code or "") if error else "",
             last_error_message=(error.message or "") if error else "",
+            # Optional keys: absent from the error when they do not apply (a StripeObject
+            # then raises AttributeError on access).
+            last_error_decline_code=str(getattr(error, "decline_code", None) or ""),
+            # The charge the failed attempt made; none for a failed 3-D Secure step.
+            last_error_attempt=str(getattr(error, "charge", None) or ""),
             expires_at=datetime.fromtimestamp(session.expires_at, tz=UTC),
         )
 

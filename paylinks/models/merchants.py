@@ -21,6 +21,42 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known time zone (try Europe/Copenhagen).")
 
 
+#: The logo formats Paylinks accepts and serves, by their first bytes (never by the file's
+#: name): raster images every browser shows in an <img>. Not SVG: an SVG is a document
+#: that can carry scripts and links, and a 40-pixel logo gains nothing from being one
+#: (docs/decisions.md).
+LOGO_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"WEBP", 8, "image/webp"),  # after "RIFF" and the length
+)
+LOGO_FORMATS_TEXT = "PNG, JPEG, WebP or GIF"
+
+
+def logo_content_type(head: bytes) -> str | None:
+    """The content type of a logo from its first 16 bytes, or None for anything else."""
+    for signature, offset, content_type in LOGO_SIGNATURES:
+        if head[offset : offset + len(signature)] == signature and (
+            offset == 0 or head.startswith(b"RIFF")
+        ):
+            return content_type
+    return None
+
+
+def validate_logo(logo: models.fields.files.FieldFile) -> None:
+    """A newly uploaded logo must be one of ``LOGO_SIGNATURES``."""
+    if not logo or getattr(logo, "_committed", True):
+        return  # nothing new: the stored file was checked when it was uploaded
+    position = logo.tell() if hasattr(logo, "tell") else 0
+    logo.seek(0)
+    head = logo.read(16)
+    logo.seek(position)
+    if logo_content_type(head) is None:
+        raise ValidationError({"logo": f"Upload the logo as {LOGO_FORMATS_TEXT} (not SVG)."})
+
+
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
     MANAGER = "manager", "Manager"
@@ -56,6 +92,9 @@ class Merchant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        validate_logo(self.logo)
 
 
 class Membership(models.Model):

@@ -89,6 +89,13 @@ class Payment(models.Model):
         blank=True,
         help_text="The client's key: a retried checkout reuses this payment.",
     )
+    client_key = models.CharField(
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text="A keyed hash of the address the checkout came from (never the address): "
+        "how many places one client holds on a limited link.",
+    )
     session_completed_at = models.DateTimeField(
         null=True,
         blank=True,

@@ -1,8 +1,21 @@
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Case, CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -47,17 +60,65 @@ def link_state(link: PaymentLink, now: datetime | None = None) -> LinkState:
     return link.state_at(now or timezone.now(), completed)
 
 
-def link_places_held(link: PaymentLink, now: datetime) -> int:
-    """Payments that hold one of a limited link's places: completed ones, checkouts still
-    open, and delayed payments still processing. Failed or expired ones hold none."""
-    return (
-        link.payments.filter(
-            Q(status__in=COMPLETED_STATUSES)
-            | Q(status=PaymentStatus.PENDING, expires_at__gt=now)
-            | Q(status=PaymentStatus.PENDING, session_completed_at__isnull=False)
-        )
+#: A web request opens a payment's checkout session within its gateway deadline
+#: (PAYLINKS_GATEWAY_DEADLINE_SECONDS, 10 s): a payment still without one after this long
+#: belongs to a request that died (a killed worker), and holds no place.
+UNSTARTED_GRACE = timedelta(minutes=2)
+
+
+def open_checkouts(now: datetime) -> Q:
+    """Pending payments whose checkout the customer may still pay: open, not finished,
+    and either with a session or still inside the request that is opening one."""
+    return Q(
+        Q(gateway_session_id__gt="") | Q(created_at__gt=now - UNSTARTED_GRACE),
+        status=PaymentStatus.PENDING,
+        session_completed_at__isnull=True,
+        expires_at__gt=now,
+    )
+
+
+#: Delayed payments (SEPA) still processing: their places come back only if they fail.
+PROCESSING = Q(status=PaymentStatus.PENDING, session_completed_at__isnull=False)
+
+
+@dataclass(frozen=True)
+class Places:
+    """A limited link's places: ``completed`` payments, every place ``held`` (completed,
+    open checkouts, processing payments), and when the first open checkout expires."""
+
+    completed: int
+    held: int
+    next_free_at: datetime | None
+
+
+def link_places(link: PaymentLink, now: datetime) -> Places:
+    """One query for a limited link's places. Failed, expired and canceled payments hold
+    none, so their places come back."""
+    completed = Q(status__in=COMPLETED_STATUSES)
+    opened = open_checkouts(now)
+    found = (
+        link.payments.filter(completed | opened | PROCESSING)
         .order_by()
-        .count()
+        .aggregate(
+            completed=Count("pk", filter=completed),
+            held=Count("pk"),
+            next_free_at=Min("expires_at", filter=opened),
+        )
+    )
+    return Places(found["completed"], found["held"], found["next_free_at"])
+
+
+def link_places_held(link: PaymentLink, now: datetime) -> int:
+    """Payments that hold one of a limited link's places (see ``link_places``)."""
+    return link_places(link, now).held
+
+
+def client_open_checkouts(link: PaymentLink, client_key: str, now: datetime) -> list[Payment]:
+    """The open checkouts one client (``Payment.client_key``) holds on a link, oldest first."""
+    return list(
+        link.payments.filter(open_checkouts(now), client_key=client_key).order_by(
+            "created_at", "pk"
+        )
     )
 
 

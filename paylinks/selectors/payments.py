@@ -22,6 +22,8 @@ from django.utils import timezone
 from paylinks.crypto import email_search_hashes
 from paylinks.models import Payment, PaymentEvent, PaymentStatus
 
+from .links import UNSTARTED_GRACE
+
 # A pending payment is re-checked this long after its session should have closed, and a
 # processing (delayed-method) payment at most this often.
 EXPIRY_GRACE = timedelta(minutes=1)
@@ -90,6 +92,8 @@ def payments_due_for_check(*, everything: bool = False, limit: int = 1000) -> li
     if not everything:
         pending = pending.filter(
             Q(expires_at__lte=now - EXPIRY_GRACE, session_completed_at__isnull=True)
+            # A checkout whose session was never opened (its request died): failed at once.
+            | Q(gateway_session_id="", created_at__lte=now - UNSTARTED_GRACE)
             | Q(session_completed_at__isnull=False, last_synced_at__lte=now - PROCESSING_RECHECK)
             | Q(session_completed_at__isnull=False, last_synced_at__isnull=True)
         )

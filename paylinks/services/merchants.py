@@ -4,12 +4,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 
 from paylinks import permissions
 from paylinks.models import Membership, Merchant, Role, User
+from paylinks.notifications.mail import mail_queue
 
 from .audit import audit_record, diff
 
@@ -150,12 +150,11 @@ def _require_owner(actor: User | None, merchant: Merchant) -> None:
 def _send_invitation(user: User, merchant: Merchant, actor: User | None) -> None:
     inviter = actor.email if actor is not None else "Paylinks"
     reset_url = settings.SITE_URL + reverse("account_reset_password")
-    send_mail(
+    mail_queue(
         subject=f"You have been added to {merchant.name} on Paylinks",
-        message=(
+        body=(
             f"{inviter} added you to {merchant.name} on Paylinks.\n\n"
             f"Choose a password for {user.email} here to sign in:\n{reset_url}\n"
         ),
-        from_email=None,
-        recipient_list=[user.email],
+        to=[user.email],
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from paylinks import fastsql, money
 from paylinks.gateways import CheckoutRequest, CheckoutSession, GatewayError, get_gateway
@@ -36,7 +38,12 @@ from paylinks.models import (
 )
 from paylinks.models.payments import COMPLETED_STATUSES, TRANSITIONS
 from paylinks.queueing import enqueue_with_transaction
-from paylinks.selectors.links import link_get_for_checkout, link_places_held, link_state
+from paylinks.selectors.links import (
+    client_open_checkouts,
+    link_get_for_checkout,
+    link_places,
+    link_state,
+)
 
 from .refunds import refund_over_limit_payment
 
@@ -46,13 +53,17 @@ Source = PaymentEvent.Source
 
 
 class CheckoutError(Exception):
-    """Why a customer cannot start a checkout, with a stable code and an HTTP status."""
+    """Why a customer cannot start a checkout, with a stable code and an HTTP status, and
+    for a refusal that passes (places held by open checkouts) how many seconds it lasts."""
 
-    def __init__(self, code: str, message: str, status: int) -> None:
+    def __init__(
+        self, code: str, message: str, status: int, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.retry_after = retry_after
 
 
 class PaymentMismatch(Exception):
@@ -74,8 +85,14 @@ def checkout_start(
     amount: Any = None,
     email: str = "",
     idempotency_key: str = "",
+    client: str = "",
 ) -> CheckoutStarted:
     """Create (or, for a repeated idempotency key, reuse) a payment and its checkout session.
+
+    ``client`` names who is asking (the client's IP address as the API sees it); only a
+    keyed hash of it is stored. On a limited link one client holds at most
+    ``PAYLINKS_PLACES_PER_CLIENT`` open checkouts, and asking again for the same thing
+    (same amount and e-mail) reuses its open checkout instead of taking another place.
 
     Raises CheckoutError for anything the customer or link state prevents.
     """
@@ -88,18 +105,21 @@ def checkout_start(
     if len(idempotency_key) > 100:
         raise CheckoutError("invalid_request", "The idempotency key is too long.", 400)
 
+    request = _Request(
+        slug=slug,
+        amount=amount,
+        email=email,
+        idempotency_key=idempotency_key,
+        client_key=client_key(client),
+    )
     try:
-        payment, created = _reserve(
-            slug=slug, amount=amount, email=email, idempotency_key=idempotency_key
-        )
+        payment, created = _reserve(request)
     except IntegrityError:
         if not idempotency_key:
             raise
         # The same request ran at the same moment (a double-click, a retry) and its payment
         # won the unique key; that transaction has committed, so this is now a repeat.
-        payment, created = _reserve(
-            slug=slug, amount=amount, email=email, idempotency_key=idempotency_key
-        )
+        payment, created = _reserve(request)
     if not created and payment.status != PaymentStatus.PENDING:
         raise CheckoutError(
             "idempotency_conflict",
@@ -112,8 +132,30 @@ def checkout_start(
     return CheckoutStarted(started.payment, started.session_id, started.checkout_url, created)
 
 
+def client_key(client: str) -> str:
+    """A keyed hash of a client's address: enough to count its checkouts, not to find it."""
+    if not client:
+        return ""
+    return salted_hmac("paylinks.checkout-client", client, algorithm="sha256").hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class _Request:
+    slug: str
+    amount: Any
+    email: str
+    idempotency_key: str
+    client_key: str
+
+
+#: An open checkout is reused for the same client only while it has this long left to run.
+REUSE_MIN_LIFETIME = timedelta(minutes=5)
+
+
 @transaction.atomic
-def _reserve(*, slug: str, amount: Any, email: str, idempotency_key: str) -> tuple[Payment, bool]:
+def _reserve(request: _Request) -> tuple[Payment, bool]:
+    slug, amount, email = request.slug, request.amount, request.email
+    idempotency_key = request.idempotency_key
     link = link_get_for_checkout(slug)
     if link is None:
         raise CheckoutError("not_found", "This payment link does not exist.", 404)
@@ -142,12 +184,10 @@ def _reserve(*, slug: str, amount: Any, email: str, idempotency_key: str) -> tup
     if state == LinkState.SOLD_OUT:
         raise CheckoutError("sold_out", "This payment link is sold out.", 409)
     charge = amount_to_charge(link, amount)
-    if link.payment_limit is not None and link_places_held(link, now) >= link.payment_limit:
-        raise CheckoutError(
-            "sold_out",
-            "Every remaining place is being paid for right now. Try again in a few minutes.",
-            409,
-        )
+    if link.payment_limit is not None:
+        reused = _check_places(link, request, charge, now)
+        if reused is not None:
+            return reused, False
     # fastsql.insert: the same rows as .objects.create(), without compiling two wide
     # INSERTs on every checkout (docs/scaling.md).
     payment = fastsql.insert(
@@ -159,6 +199,7 @@ def _reserve(*, slug: str, amount: Any, email: str, idempotency_key: str) -> tup
             gateway=get_gateway().name,
             customer_email=email,
             idempotency_key=idempotency_key,
+            client_key=request.client_key,
             expires_at=session_expiry(link, now),
         )
     )
@@ -172,6 +213,67 @@ def _reserve(*, slug: str, amount: Any, email: str, idempotency_key: str) -> tup
         )
     )
     return payment, True
+
+
+def _check_places(
+    link: PaymentLink, request: _Request, charge: int, now: datetime
+) -> Payment | None:
+    """Under the link's row lock: may this client take one of the link's places?
+
+    Returns the client's own open checkout for the same amount and e-mail when there is
+    one to reuse; raises ``too_many_checkouts`` when the client already holds its share,
+    ``places_held`` when open checkouts hold every place left (both with when to retry).
+    """
+    assert link.payment_limit is not None
+    if request.client_key:
+        own = client_open_checkouts(link, request.client_key, now)
+        for payment in own:
+            if (
+                request.email
+                and payment.amount == charge
+                and (payment.customer_email or "").lower() == request.email.lower()
+                and payment.checkout_url
+                and payment.expires_at is not None
+                and payment.expires_at > now + REUSE_MIN_LIFETIME
+            ):
+                return payment
+        share = settings.PAYLINKS_PLACES_PER_CLIENT
+        if share and len(own) >= share:
+            wait = _seconds_until(min(p.expires_at for p in own if p.expires_at), now)
+            raise CheckoutError(
+                "too_many_checkouts",
+                f"You already have {len(own)} checkouts open for this link. Finish or cancel "
+                f"one, or try again in {_minutes(wait)}.",
+                409,
+                retry_after=wait,
+            )
+    places = link_places(link, now)
+    if places.held >= link.payment_limit:
+        free_in = _seconds_until(places.next_free_at, now) if places.next_free_at else None
+        raise CheckoutError("places_held", places_held_message(free_in), 409, retry_after=free_in)
+    return None
+
+
+def places_held_message(retry_after: int | None) -> str:
+    """What a customer is told while open checkouts hold every place left on a link."""
+    if retry_after is None:
+        return (
+            "All places are being paid for right now. Nothing was charged; "
+            "try again later, a place comes back if a payment does not go through."
+        )
+    return (
+        "All places are being paid for right now. Nothing was charged; "
+        f"try again in {_minutes(retry_after)}, when unfinished checkouts give their places back."
+    )
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds()))
+
+
+def _minutes(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def _same_request_or_conflict(
@@ -404,8 +506,8 @@ def _observe(payment: Payment, session: CheckoutSession) -> bool:
             _event(
                 payment, "processing", "The customer finished checkout; the payment is processing."
             )
-    if session.last_error_code and payment.status == PaymentStatus.PENDING:
-        payment.failure_code = session.last_error_code[:60]
+    if session.failure_reason and payment.status == PaymentStatus.PENDING:
+        payment.failure_code = session.failure_reason[:60]
         payment.failure_message = session.last_error_message[:255]
     if session.amount_refunded > payment.amount_refunded:
         payment.amount_refunded = min(session.amount_refunded, payment.amount)
@@ -511,22 +613,56 @@ def _message_for(status: str, payment: Payment) -> str:
     return messages.get(status, "")
 
 
+def payment_attempt_failed(
+    *, payment: Payment, intent_id: str = "", gateway_event_id: str = ""
+) -> str:
+    """A gateway says an attempt to pay failed (a declined card, a failed 3-D Secure step):
+    ask the gateway about the session and record the failure *it* reports.
+
+    The event only finds the payment. Its body -- decline code, message -- is never
+    written anywhere: a forged or edited event can at most make Paylinks ask the gateway
+    again. ``intent_id`` is the payment intent the event names; an event about an intent
+    that is not the session's records nothing. Returns what happened, for the inbox.
+    """
+    if not payment.gateway_session_id:
+        return "ignored: no checkout session"
+    session = get_gateway(payment.gateway).retrieve_checkout_session(payment.gateway_session_id)
+    if intent_id and intent_id != session.payment_intent_id:
+        return f"ignored: {intent_id} is not the payment intent of {payment.public_id}"
+    synced = payment_sync(payment=payment, session=session, gateway_event_id=gateway_event_id)
+    if not session.failure_reason:
+        return f"processed: the gateway reports no failed attempt on {synced.public_id}"
+    record_failed_attempt(payment=synced, session=session, gateway_event_id=gateway_event_id)
+    return f"processed: attempt on {synced.public_id} failed ({session.failure_reason})"
+
+
 def record_failed_attempt(
-    *, payment: Payment, code: str, message: str, gateway_event_id: str
+    *, payment: Payment, session: CheckoutSession, gateway_event_id: str
 ) -> None:
-    """A declined card or failed authentication: the session stays open for another try."""
+    """Put a declined attempt, as the gateway reported it in ``session``, on the timeline.
+
+    The session stays open for another try, so the payment stays pending. One timeline
+    entry per failed attempt (the gateway's id for it), however many events mention it
+    and however often they are processed."""
+    code, message = session.failure_reason[:60], session.last_error_message[:255]
+    attempt = session.last_error_attempt
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status != PaymentStatus.PENDING:
             return
-        locked.failure_code = code[:60]
-        locked.failure_message = message[:255]
+        recorded = locked.events.filter(kind="attempt_failed")
+        if attempt and recorded.filter(data__attempt=attempt).exists():
+            return
+        if gateway_event_id and recorded.filter(gateway_event_id=gateway_event_id).exists():
+            return
+        locked.failure_code = code
+        locked.failure_message = message
         locked.save(update_fields=["failure_code", "failure_message", "updated_at"])
         PaymentEvent.objects.create(
             payment=locked,
             kind="attempt_failed",
-            message=message[:255] or code,
+            message=message or code,
             source=Source.GATEWAY,
             gateway_event_id=gateway_event_id,
-            data={"code": code},
+            data={"code": code, "attempt": attempt},
         )

@@ -8,20 +8,21 @@ Webhooks can be lost, delayed or fail to process; a worker can die mid-task. The
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from django.utils import timezone
 
 from paylinks.gateways import GatewayError
 from paylinks.models import Payment
+from paylinks.selectors.links import UNSTARTED_GRACE
 
 from .payments import PaymentMismatch, checkout_abandon, payment_refresh
 
 logger = logging.getLogger(__name__)
 
 # A payment whose checkout session was never opened (the web process died between
-# reserving the place and calling the gateway) is failed after this long.
-UNSTARTED_AFTER = timedelta(minutes=10)
+# reserving the place and calling the gateway) is failed after this long; it stopped
+# holding its place on the link at the same moment (``selectors.links.open_checkouts``).
+UNSTARTED_AFTER = UNSTARTED_GRACE
 
 
 def payment_reconcile(payment_id: int) -> str:

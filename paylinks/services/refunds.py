@@ -14,7 +14,6 @@ import uuid
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Sum
 from django.tasks import task
@@ -24,6 +23,7 @@ from paylinks import money, permissions
 from paylinks.gateways import GatewayError, get_gateway
 from paylinks.models import Membership, Payment, PaymentEvent, Refund, RefundReason, Role, User
 from paylinks.models.payments import COMPLETED_STATUSES
+from paylinks.notifications.mail import mail_queue
 
 from .audit import audit_record
 
@@ -202,16 +202,15 @@ def refund_over_limit(payment_id: int) -> str:
         changes={"link": [None, payment.link.title]},
     )
     if owners:
-        send_mail(
+        mail_queue(
             subject=f"Paylinks refunded a payment beyond the limit of “{payment.link.title}”",
-            message=(
+            body=(
                 f"Payment {payment.public_id} ({payment.amount_display}) succeeded after the "
                 f"link “{payment.link.title}” had reached its limit of "
                 f"{payment.link.payment_limit} payments.\n\n"
                 "Paylinks refunded it in full so the link is not oversold. "
                 "You can see it in the console, marked “over limit”."
             ),
-            from_email=None,
-            recipient_list=owners,
+            to=owners,
         )
     return "refunded"

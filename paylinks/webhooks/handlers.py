@@ -12,7 +12,7 @@ from collections.abc import Callable
 from paylinks.gateways import WebhookEvent
 from paylinks.models import WebhookEvent as InboxEvent
 from paylinks.selectors.payments import payment_for_gateway_object
-from paylinks.services.payments import payment_refresh, record_failed_attempt
+from paylinks.services.payments import payment_attempt_failed, payment_refresh
 
 Handler = Callable[[InboxEvent, WebhookEvent], str]
 NOT_OURS = "ignored: not a Paylinks payment"
@@ -45,19 +45,18 @@ def refresh_payment(row: InboxEvent, event: WebhookEvent) -> str:
 
 
 def attempt_failed(row: InboxEvent, event: WebhookEvent) -> str:
-    """A declined attempt: the session stays open, the timeline records the decline."""
+    """A declined attempt: the session stays open, the timeline records the decline as
+    the gateway reports it when asked -- the event's own ``last_payment_error`` is not
+    read (the body only finds the payment)."""
     payment = payment_for_gateway_object(row.gateway, event.data_object)
     if payment is None:
         return NOT_OURS
-    error = event.data_object.get("last_payment_error") or {}
-    code = str(error.get("decline_code") or error.get("code") or "payment_failed")
-    record_failed_attempt(
+    is_intent = event.data_object.get("object") == "payment_intent"
+    return payment_attempt_failed(
         payment=payment,
-        code=code,
-        message=str(error.get("message") or ""),
+        intent_id=event.object_id if is_intent else "",
         gateway_event_id=event.id,
     )
-    return f"processed: attempt on {payment.public_id} failed ({code})"
 
 
 HANDLERS: dict[str, Handler] = {

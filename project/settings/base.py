@@ -129,6 +129,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Logs once when requests come through a proxy Django believes no hop of.
     "project.middleware.UntrustedProxyMiddleware",
+    # One budget for the gateway calls of a request, shorter than the worker timeout.
+    "project.availability.GatewayDeadlineMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -277,6 +279,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before a mail server that does not answer counts as down; the worker then
+# retries the message later (paylinks/notifications/mail.py). Never a web request's wait.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Paylinks <no-reply@paylinks.localhost>")
 
 # --- security headers -------------------------------------------------------------------

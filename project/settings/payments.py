@@ -26,10 +26,17 @@ PAYLINKS_GATEWAYS = {
 # Network behaviour of the Stripe adapter: bounded timeouts, a few retries on network errors.
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 15)
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+# The total time every gateway call of one web request may take, retries and back-off
+# included; keep it well below the web server's worker timeout (gunicorn --timeout, 30 s
+# by default: docs/operations.md). The worker has no such deadline.
+PAYLINKS_GATEWAY_DEADLINE_SECONDS = env_int("PAYLINKS_GATEWAY_DEADLINE_SECONDS", 10)
 # Where the sandbox delivers its events (default: this site's own webhook endpoint).
 SANDBOX_WEBHOOK_URL = env_str("SANDBOX_WEBHOOK_URL")
 # How long a customer has to finish a hosted checkout (Stripe accepts 30 min .. 24 h).
 PAYLINKS_CHECKOUT_TTL_MINUTES = env_int("PAYLINKS_CHECKOUT_TTL_MINUTES", 30)
+# On a link with a payment limit, how many open (unpaid) checkouts one client -- one IP
+# address as the public API's rate limits see it -- may hold at once; 0 turns it off.
+PAYLINKS_PLACES_PER_CLIENT = env_int("PAYLINKS_PLACES_PER_CLIENT", 2)
 # How often the worker's sweeper re-checks pending payments and retries webhook events.
 PAYLINKS_SWEEP_SECONDS = env_int("PAYLINKS_SWEEP_SECONDS", 15)
 # A web process gathers new webhook events for up to this long before waking a worker

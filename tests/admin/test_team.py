@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core import mail
 
 from paylinks.models import AuditEntry, Membership, Role
 
+from ..mailbox import sent_mail
 from .conftest import ADMIN, change_url
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_owner_adds_an_unknown_person_who_gets_an_invitation(
         )
     assert response.status_code == 302
     assert Membership.objects.filter(user__email="new.person@example.test", merchant=acme).exists()
-    assert [m.to for m in mail.outbox] == [["new.person@example.test"]]
+    assert [m.to for m in sent_mail()] == [["new.person@example.test"]]
     assert AuditEntry.objects.filter(action="member.added").exists()
 
 

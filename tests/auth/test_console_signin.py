@@ -13,13 +13,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import SESSION_KEY
-from django.core import mail
 from django.test import Client
 
 from paylinks.models import Role, User
 from paylinks.services.merchants import membership_add
 
 from ..factories import PASSWORD
+from ..mailbox import sent_mail
 from .conftest import LOGIN, sign_in, signed_in_user_id, verified
 
 pytestmark = pytest.mark.django_db
@@ -34,8 +34,9 @@ KEY_LINK = re.compile(r"http://testserver(/accounts/password/reset/key/\S+/)")
 
 def set_password_from_mail(client: Client, password: str) -> None:
     """Follow the last e-mailed reset link and choose ``password``."""
-    link = KEY_LINK.search(mail.outbox[-1].body)
-    assert link, mail.outbox[-1].body
+    body = sent_mail()[-1].body
+    link = KEY_LINK.search(body)
+    assert link, body
     form = client.get(link.group(1), follow=True)
     done = client.post(form.redirect_chain[-1][0], {"password1": password, "password2": password})
     assert done.status_code == 302
@@ -86,15 +87,16 @@ def test_unverified_address_gets_a_verification_mail_instead_of_the_console(alic
     assert response.status_code == 302
     assert response["Location"] == "/accounts/confirm-email/"
     assert signed_in_user_id(client) is None
-    assert [m.to for m in mail.outbox] == [[alice.email]]
+    assert [m.to for m in sent_mail()] == [[alice.email]]
     assert client.get("/admin/").status_code == 302  # still outside
 
 
 def test_following_the_verification_link_signs_in(alice) -> None:
     client = Client()
     sign_in(client, alice.email)
-    link = re.search(r"http://testserver(/accounts/confirm-email/\S+/)", mail.outbox[0].body)
-    assert link, mail.outbox[0].body
+    body = sent_mail()[0].body
+    link = re.search(r"http://testserver(/accounts/confirm-email/\S+/)", body)
+    assert link, body
     client.post(link.group(1))
     assert EmailAddress.objects.get(user=alice).verified
     assert signed_in_user_id(client) == str(alice.pk)
@@ -130,7 +132,7 @@ def test_admin_and_wagtail_login_pages_never_take_a_password(alice, path) -> Non
 def test_admin_and_wagtail_password_pages_lead_to_allauth(alice, path) -> None:
     response = Client().post(path, {"email": alice.email})
     assert response["Location"] == "/accounts/password/reset/"
-    assert mail.outbox == []
+    assert sent_mail() == []
 
 
 def test_signed_in_person_on_the_admin_login_page_goes_to_the_console(alice) -> None:
@@ -172,7 +174,7 @@ def test_open_sign_up_creates_an_unverified_account_that_must_verify(settings) -
     user = User.objects.get(email="new@example.test")
     assert not EmailAddress.objects.get(user=user).verified
     assert signed_in_user_id(client) is None
-    assert mail.outbox[0].to == ["new@example.test"]
+    assert sent_mail()[0].to == ["new@example.test"]
 
 
 def test_invited_member_sets_a_password_from_the_link_and_is_verified(
@@ -180,7 +182,7 @@ def test_invited_member_sets_a_password_from_the_link_and_is_verified(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         membership_add(merchant=acme, actor=alice, email="Nina@Acme.test", role=Role.VIEWER)
-    invitation = mail.outbox[-1]
+    invitation = sent_mail()[-1]
     assert invitation.to == ["nina@acme.test"]
     nina = User.objects.get(email="nina@acme.test")
     assert not nina.has_usable_password()

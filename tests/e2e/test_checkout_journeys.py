@@ -271,6 +271,18 @@ def test_closed_links_have_their_own_pages_and_statuses(site, page, acme) -> Non
     assert page.get_by_role("heading", name="Sold out").is_visible()
     shot(page, "sold-out")
 
+    # Every place held by a checkout nobody has paid yet: not sold out, and it says when
+    # to come back (the open checkout closes in 10 minutes).
+    held = PaymentLinkFactory(merchant=acme, title="Last signed copy", payment_limit=1)
+    PaymentFactory(
+        link=held, status=PaymentStatus.PENDING, expires_at=timezone.now() + timedelta(minutes=10)
+    )
+    open_link(page, site, held.slug, status=409)
+    assert page.get_by_role("heading", name="All places are being paid for").is_visible()
+    assert "Try again in 10 minutes" in page.get_by_test_id("state-message").inner_text()
+    assert page.get_by_role("link", name="Try again").is_visible()
+    shot(page, "places-held")
+
     response = page.goto(f"{site.url}/pay/no-such-link")
     assert response.status == 404
     assert page.get_by_role("heading", name="This payment link does not exist").is_visible()
@@ -281,9 +293,10 @@ def test_two_browsers_race_for_the_last_place(site, browser, acme) -> None:
     first, second = browser.new_context(), browser.new_context()
     try:
         a, b = first.new_page(), second.new_page()
-        for page in (a, b):
+        for n, page in enumerate((a, b)):
             open_link(page, site, link.slug)
-            page.get_by_label("E-mail").fill("racer@example.test")
+            # Two customers (one address, as on the same network): two e-mail addresses.
+            page.get_by_label("E-mail").fill(f"racer{n}@example.test")
         # Both press "Pay" at (nearly) the same moment.
         a.get_by_role("button", name=re.compile(r"^Pay")).click(no_wait_after=True)
         b.get_by_role("button", name=re.compile(r"^Pay")).click(no_wait_after=True)

@@ -18,7 +18,9 @@ through ``STRIPE_API_BASE``. It implements only what Paylinks uses:
   filled in, with ``expand`` support;
 - helpers that move a session along (paid by card, SEPA processing -> settled / failed,
   another method, a declined attempt, expired) and build + sign webhook events with
-  Stripe's ``Stripe-Signature`` scheme.
+  Stripe's ``Stripe-Signature`` scheme;
+- faults: the next request(s) answered with an error or late (``fail_next``,
+  ``hang_next``), or hang mode (``hang``): every request accepted and never answered.
 
 Stricter than the spec in one deliberate way: nested objects that list their
 ``properties`` but say nothing about ``additionalProperties`` are treated as closed,
@@ -384,6 +386,8 @@ class FakeStripe:
         self._idempotency: dict[str, tuple[tuple[Any, ...], int, Json]] = {}
         self._lock = threading.RLock()
         self._release = threading.Event()
+        self._answering = threading.Event()
+        self._answering.set()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -405,6 +409,7 @@ class FakeStripe:
 
     def stop(self) -> None:
         self._release.set()  # wake handlers sleeping in a hang fault
+        self._answering.set()  # and those held by hang()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -427,6 +432,16 @@ class FakeStripe:
     def hang_next(self, seconds: float, *, times: int = 1) -> None:
         """Accept the next request(s) and answer nothing for ``seconds`` (a timeout)."""
         self.faults.append(Fault(0, times, seconds))
+
+    def hang(self) -> None:
+        """Hang mode: accept every connection and read every request from now on, and
+        answer nothing until ``answer_again()`` (or ``stop()``): a Stripe that is reachable
+        but never responds. Requests are still recorded, so attempts can be counted."""
+        self._answering.clear()
+
+    def answer_again(self) -> None:
+        """Leave hang mode; requests held until now are answered (late) as usual."""
+        self._answering.set()
 
     def calls(self, method: str, path: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and r.path == path]
@@ -865,6 +880,7 @@ class FakeStripe:
         recorded = RecordedRequest(method, path, {}, headers)
         with self._lock:
             self.requests.append(recorded)
+        self._answering.wait()
         try:
             status, answer, extra = self._dispatch(recorded, split.query, body)
         except StripeApiError as exc:

@@ -427,6 +427,7 @@ def test_retrieve_a_sepa_debit_that_failed(
     assert session.payment_method == PaymentMethodInfo("sepa_debit", last4="3001")
     assert session.last_error_code == "payment_intent_payment_attempt_failed"
     assert "insufficient funds" in session.last_error_message
+    assert session.failure_reason == "payment_intent_payment_attempt_failed"  # no decline code
 
 
 @pytest.mark.parametrize(
@@ -472,6 +473,12 @@ def test_retrieve_a_declined_attempt(
     assert session.payment_intent_status == "requires_payment_method"
     assert session.last_error_code == "card_declined"
     assert session.last_error_message == "Your card has insufficient funds."
+    assert session.last_error_decline_code == "insufficient_funds"
+    assert session.failure_reason == "insufficient_funds"
+    assert (
+        session.last_error_attempt
+        == fake_stripe.intents[session.payment_intent_id]["latest_charge"]
+    )
     assert session.payment_method == PaymentMethodInfo("card", "visa", "9995")
 
 

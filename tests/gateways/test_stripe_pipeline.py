@@ -170,3 +170,45 @@ def test_a_declined_card_leaves_the_session_open_and_a_link_expiring_soon_is_ref
     refused = Payment.objects.get(link=closing)
     assert refused.status == PaymentStatus.FAILED  # its place on the link is free again
     assert not fake_stripe.calls("post", "/v1/checkout/sessions")[1:]  # no second session
+
+
+FORGED = "Your card is blocked. Call +1 555 0100 to unlock it."
+
+
+def test_a_decline_is_recorded_from_stripe_not_from_the_event(
+    stripe_site, fake_stripe: FakeStripe, acme
+) -> None:
+    """Issue 10, finding 8: a signed ``payment_intent.payment_failed`` whose decline was
+    edited puts nothing of its own on the timeline; the adapter asks Stripe."""
+    link = PaymentLinkFactory(merchant=acme, amount=1500, currency="USD")
+    started = start_checkout(stripe_site, link.slug)
+    payment = Payment.objects.get(public_id=started.payment_id)
+    intent = fake_stripe.decline(started.session_id)  # what Stripe knows
+
+    edited = fake_stripe.event_for("payment_intent.payment_failed", intent["id"])
+    edited["data"]["object"]["last_payment_error"].update(
+        decline_code="call_the_bank", message=FORGED
+    )
+    post_event(stripe_site, fake_stripe, edited)
+    deliver(stripe_site, fake_stripe, "payment_intent.payment_failed", intent["id"])  # the true one
+    drain()
+
+    payment.refresh_from_db()
+    attempts = payment.events.filter(kind="attempt_failed")
+    assert [(a.message, a.data["code"]) for a in attempts] == [
+        ("Your card has insufficient funds.", "insufficient_funds")
+    ]
+    shown = " ".join(payment.events.values_list("message", flat=True)) + payment.failure_message
+    assert FORGED not in shown and "call_the_bank" not in str(list(attempts.values("data")))
+    assert payment.failure_code == "insufficient_funds"
+    assert fake_stripe.calls("get", f"/v1/checkout/sessions/{started.session_id}")
+
+    # An event about another session's intent, pointed at this payment by its metadata.
+    other = start_checkout(stripe_site, link.slug)
+    other_intent = fake_stripe.decline(other.session_id, decline_code="lost_card")
+    pointed = fake_stripe.event_for("payment_intent.payment_failed", other_intent["id"])
+    pointed["data"]["object"]["metadata"] = {"paylinks_payment": payment.public_id}
+    post_event(stripe_site, fake_stripe, pointed)
+    drain()
+    assert WebhookEvent.objects.get(event_id=pointed["id"]).status == "ignored"
+    assert payment.events.filter(kind="attempt_failed").count() == 1

@@ -101,5 +101,7 @@ class SandboxGateway(Gateway):
             else None,
             last_error_code=intent.last_error_code if intent else "",
             last_error_message=intent.last_error_message if intent else "",
+            last_error_decline_code=intent.last_error_decline_code if intent else "",
+            last_error_attempt=intent.charge_id if intent and intent.last_error_code else "",
             expires_at=session.expires_at,
         )

@@ -1,0 +1,1 @@
+"""What leaves Paylinks to tell people something: e-mail today (``mail``)."""

@@ -38,6 +38,9 @@ Configuration (environment variables, all optional):
     BENCH_WORKERS     2 x CPUs               gunicorn sync workers
     BENCH_LOADGEN     auto                   auto | wrk | python (duration runs; see below)
     BENCH_CONNECTIONS 16                     concurrent connections, checkout and link runs
+    BENCH_CLIENTS     4096                   client addresses (X-Forwarded-For) the link and
+                                             page runs spread over: the per-IP read limit
+                                             (300/min) is on, as in production
     BENCH_WEBHOOK_CONNECTIONS 32             concurrent connections, webhook run
     BENCH_DURATION    10                     seconds measured per duration run
     BENCH_WARMUP      3                      seconds of warm-up before each duration run
@@ -124,6 +127,7 @@ class Config:
     workers: int = env_int("BENCH_WORKERS", 2 * CPUS)
     loadgen: str = os.environ.get("BENCH_LOADGEN", "auto")
     connections: int = env_int("BENCH_CONNECTIONS", 16)
+    clients: int = env_int("BENCH_CLIENTS", 4096)
     webhook_connections: int = env_int("BENCH_WEBHOOK_CONNECTIONS", 32)
     duration: float = env_float("BENCH_DURATION", 10)
     warmup: float = env_float("BENCH_WARMUP", 3)
@@ -248,7 +252,11 @@ def summarise_profile(path: Path, top: int = 22) -> str:
 
 
 def child_env(cfg: Config, secrets_: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    # Never inherited: what the benchmark keeps at its production default.
+    dropped = (
+        "REDIS_URL", "DJANGO_SETTINGS_MODULE", "PAYLINKS_RATE_PUBLIC_IP", "PAYLINKS_REQUIRE_MFA",
+    )  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
         PAYLINKS_SKIP_DOTENV="1",
@@ -256,11 +264,15 @@ def child_env(cfg: Config, secrets_: dict[str, str]) -> dict[str, str]:
         DATABASE_URL=cfg.database_url,
         PAYLINKS_GATEWAY="sandbox",
         PAYLINKS_TASK_BACKEND="database",
-        # Rate limits off: one client IP sends everything here. (Empty = off.)
-        PAYLINKS_RATE_PUBLIC_IP="",
+        # Protections as in production. The per-IP limit on public reads stays at its
+        # default; the link and page runs spread their requests over BENCH_CLIENTS
+        # addresses in X-Forwarded-For behind one trusted proxy (as the checkout page
+        # sends them), so every read pays the limiter and none is refused. The checkout
+        # limits are off: 120 checkouts/min per link (the card-testing defence) is the
+        # point of that limit, and a throughput run over 8 links must exceed it.
+        PAYLINKS_TRUSTED_PROXIES="1",
         PAYLINKS_RATE_CHECKOUT_IP="",
         PAYLINKS_RATE_CHECKOUT_LINK="",
-        PAYLINKS_REQUIRE_MFA="false",
         SITE_URL=cfg.base_url,
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
@@ -422,6 +434,58 @@ class HttpLoad:
     paths: list[str]
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    #: Spread the requests over this many client addresses (X-Forwarded-For), as
+    #: customers behind the checkout page; 0: every request from the load generator's own.
+    clients: int = 0
+
+
+def client_address(n: int) -> str:
+    """The n-th (1-based) client address of a run: 10.0.0.1, 10.0.0.2, ..."""
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
+def wrk_script(load: HttpLoad) -> str:
+    """wrk's Lua script for ``load``: its method, body and headers, the paths in turn,
+    each request from the next client address when ``load.clients`` is set, and the
+    report ``run_wrk`` reads."""
+    lua = [f"wrk.method = {_lua_string(load.method)}"]
+    if load.body:
+        lua.append(f"wrk.body = {_lua_string(load.body.decode())}")
+    for key, value in load.headers.items():
+        lua.append(f"wrk.headers[{_lua_string(key)}] = {_lua_string(value)}")
+    paths = ", ".join(_lua_string(p) for p in load.paths)
+    lua.append(f"local paths = {{{paths}}}\nlocal i = 0\nlocal n = 0")
+    if load.clients:
+        # Each request from the next address: 10.x.y.z, as client_address() makes them.
+        lua.append(
+            "function request()\n  i = i % #paths + 1\n"
+            f"  n = n % {load.clients} + 1\n"
+            '  wrk.headers["X-Forwarded-For"] = string.format("10.%d.%d.%d",'
+            " math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)\n"
+            "  return wrk.format(nil, paths[i])\nend"
+        )
+    else:
+        lua.append(
+            "function request()\n  i = i % #paths + 1\n  return wrk.format(nil, paths[i])\nend"
+        )
+    return "\n".join(lua) + WRK_REPORT
+
+
+def loadgen_requests(load: HttpLoad, host: str) -> list[bytes]:
+    """The requests bench/loadgen.py cycles through for ``load``: one per path, or one per
+    client address (each with its own X-Forwarded-For) when ``load.clients`` is set."""
+    if not load.clients:
+        return [
+            build_request(load.method, p, host=host, body=load.body, headers=load.headers)
+            for p in load.paths
+        ]
+    return [
+        build_request(
+            load.method, load.paths[(n - 1) % len(load.paths)], host=host, body=load.body,
+            headers={**load.headers, "X-Forwarded-For": client_address(n)},
+        )
+        for n in range(1, load.clients + 1)
+    ]  # fmt: skip
 
 
 class Bench:
@@ -690,18 +754,8 @@ class Bench:
         self, name: str, load: HttpLoad, *, connections: int, duration: float,
         profile: bool = False, port: int | None = None,
     ) -> Measurement:  # fmt: skip
-        lua = [f"wrk.method = {_lua_string(load.method)}"]
-        if load.body:
-            lua.append(f"wrk.body = {_lua_string(load.body.decode())}")
-        for key, value in load.headers.items():
-            lua.append(f"wrk.headers[{_lua_string(key)}] = {_lua_string(value)}")
-        paths = ", ".join(_lua_string(p) for p in load.paths)
-        lua.append(f"local paths = {{{paths}}}\nlocal i = 0")
-        lua.append(
-            "function request()\n  i = i % #paths + 1\n  return wrk.format(nil, paths[i])\nend"
-        )
         script = self.tmp / f"{re.sub(r'\W+', '-', name)}.lua"
-        script.write_text("\n".join(lua) + WRK_REPORT)
+        script.write_text(wrk_script(load))
         args = [
             "wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s",
             "-s", str(script), f"http://127.0.0.1:{port or self.cfg.port}" + load.paths[0],
@@ -756,10 +810,7 @@ class Bench:
             )
         else:
             host = f"127.0.0.1:{port or self.cfg.port}"
-            requests = [
-                build_request(load.method, p, host=host, body=load.body, headers=load.headers)
-                for p in load.paths
-            ]
+            requests = loadgen_requests(load, host)
             m, _ = self.run_python(
                 name,
                 requests,
@@ -1304,18 +1355,21 @@ def scenario_public_link(b: Bench) -> None:
     on_link = Payment.objects.filter(link__slug=slug).count()
     connection.close()
     b.log(f"== public link endpoint: GET /api/v1/public/links/<slug> ({on_link} payments on it)")
+
+    # What the checkout page sends (checkout/lib/api.ts), from many customers; the same
+    # headers go to the floor and the in-stack baseline.
+    def load(path: str) -> HttpLoad:
+        headers = {"Accept": "application/json"}
+        return HttpLoad("GET", [path], headers=headers, clients=b.cfg.clients)
+
     floor = b.timed(
         "floor: one primary-key SELECT",
-        HttpLoad("GET", [f"/bench/row/{b.floor_row_pk}"]),
+        load(f"/bench/row/{b.floor_row_pk}"),
         port=b.cfg.floor_port,
         profile=True,
     )
-    baseline = b.timed(
-        "in-stack baseline: one primary-key SELECT", HttpLoad("GET", [f"/bench/row/{b.row_pk}"])
-    )
-    product = b.timed(
-        "public link GET", HttpLoad("GET", [f"/api/v1/public/links/{slug}"]), profile=True
-    )
+    baseline = b.timed("in-stack baseline: one primary-key SELECT", load(f"/bench/row/{b.row_pk}"))
+    product = b.timed("public link GET", load(f"/api/v1/public/links/{slug}"), profile=True)
     b.check_errors(floor, baseline, product)
     ratio = product.rps / floor.rps if floor.rps else 0.0
     b.row(
@@ -1446,7 +1500,12 @@ def scenario_nextjs_pay_page(b: Bench) -> None:
             (m for m in b.measurements if m.name == "public link GET"),
             None,
         )
-        page = b.timed("/pay/[slug] (next start)", HttpLoad("GET", [path]), port=server.port)
+        # Customers' addresses, which the page forwards to the API's per-IP limit.
+        page = b.timed(
+            "/pay/[slug] (next start)",
+            HttpLoad("GET", [path], clients=b.cfg.clients),
+            port=server.port,
+        )
     finally:
         server.stop()
         b.procs.running = [(n, p) for n, p in b.procs.running if p is not server.process]

@@ -12,10 +12,16 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 
 class _Throttle(SimpleRateThrottle):
+    def __init__(self) -> None:
+        # Nothing to do: the rate is read and parsed in allow_request, on every request
+        # (DRF's __init__ would read and parse it once more, for nothing).
+        pass
+
     def get_rate(self) -> str | None:
         # An empty value turns the limit off (PAYLINKS_RATE_*=""): DRF wants None for that.
         return settings.PAYLINKS_RATE_LIMITS.get(self.scope) or None
@@ -26,6 +32,21 @@ class _Throttle(SimpleRateThrottle):
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
+
+    def get_ident(self, request: Request) -> str | None:
+        """DRF's client address (the right-most of ``NUM_PROXIES`` trusted proxies' in
+        X-Forwarded-For, else REMOTE_ADDR), read from ``META``: ``request.headers`` would
+        build a mapping of every header, on every public read, for this one."""
+        meta = getattr(request, "_request", request).META
+        xff = meta.get("HTTP_X_FORWARDED_FOR")
+        remote_addr = meta.get("REMOTE_ADDR")
+        num_proxies = api_settings.NUM_PROXIES
+        if num_proxies is not None:
+            if num_proxies == 0 or xff is None:
+                return remote_addr
+            addrs = xff.split(",")
+            return addrs[-min(num_proxies, len(addrs))].strip()
+        return "".join(xff.split()) if xff else remote_addr
 
 
 class PublicIPThrottle(_Throttle):

@@ -1,11 +1,15 @@
 """Security headers that depend on which part of Paylinks answers."""
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csp import ContentSecurityPolicyMiddleware as DjangoCSPMiddleware
+from django.middleware.csp import get_nonce
+from django.utils.csp import CSP, build_policy
 
 
 class ContentSecurityPolicyMiddleware(DjangoCSPMiddleware):
@@ -20,7 +24,38 @@ class ContentSecurityPolicyMiddleware(DjangoCSPMiddleware):
             settings.CONSOLE_PATH_PREFIXES
         ):
             response._csp_config = settings.CONSOLE_CSP  # type: ignore[attr-defined]
-        return super().process_response(request, response)
+        if get_nonce(request):
+            # A page used its nonce: the policy names it, so it is built for this response.
+            return super().process_response(request, response)
+        # No nonce (every API answer, every redirect): Django would build the same text
+        # from the same settings on every response (4% of a public link read's CPU).
+        for header, config in [
+            (CSP.HEADER_ENFORCE, getattr(response, "_csp_config", settings.SECURE_CSP)),
+            (
+                CSP.HEADER_REPORT_ONLY,
+                getattr(response, "_csp_ro_config", settings.SECURE_CSP_REPORT_ONLY),
+            ),
+        ]:
+            if config and header not in response:
+                response.headers[str(header)] = _policy_without_nonce(config)
+        return response
+
+
+_POLICIES: dict[int, tuple[Mapping[str, Any], str]] = {}
+
+
+def _policy_without_nonce(config: Mapping[str, Any]) -> str:
+    """``build_policy(config)``, built once per policy: keyed by the dict and checked
+    against a copy of it, so a changed or replaced setting (tests override them) gets
+    its own text."""
+    cached = _POLICIES.get(id(config))
+    if cached is not None and cached[0] == config:
+        return cached[1]
+    policy = build_policy(config)
+    if len(_POLICIES) >= 32:
+        _POLICIES.clear()
+    _POLICIES[id(config)] = (copy.deepcopy(config), policy)
+    return policy
 
 
 class RejectNullBytesMiddleware:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -23,6 +24,13 @@ JSON = "application/json"
 PLAIN_JSON_ACCEPT = frozenset({None, "*/*", JSON})
 
 
+def wants_plain_json(request: HttpRequest | Request) -> bool:
+    """No query string (so no ``?format=``) and an Accept header DRF answers with the
+    first renderer when that is JSON's, as plain ``application/json``."""
+    meta: dict[str, Any] = getattr(request, "_request", request).META
+    return not meta.get("QUERY_STRING") and meta.get("HTTP_ACCEPT") in PLAIN_JSON_ACCEPT
+
+
 class JSONFirstNegotiation(DefaultContentNegotiation):
     def select_renderer(
         self,
@@ -30,13 +38,11 @@ class JSONFirstNegotiation(DefaultContentNegotiation):
         renderers: list[BaseRenderer],
         format_suffix: str | None = None,
     ) -> tuple[BaseRenderer, str]:
-        meta: dict[str, Any] = getattr(request, "_request", request).META
         if (
             format_suffix is None
-            and not meta.get("QUERY_STRING")
             and renderers
             and renderers[0].media_type == JSON
-            and meta.get("HTTP_ACCEPT") in PLAIN_JSON_ACCEPT
+            and wants_plain_json(request)
         ):
             return renderers[0], JSON
         return super().select_renderer(request, renderers, format_suffix)

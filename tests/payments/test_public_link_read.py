@@ -190,3 +190,83 @@ def test_a_view_may_turn_the_policy_off(rf) -> None:  # type: ignore[no-untyped-
         return response
 
     assert "Content-Security-Policy" not in ContentSecurityPolicyMiddleware(page)(rf.get("/x"))
+
+
+# --- the plain JSON read (LinkView._plain_json_read) against DRF's dispatch ---------
+#: A request that wants plain JSON takes the short path; the same request with another
+#: acceptable type listed takes DRF's, which negotiates to the same renderer.
+SHORT = {"HTTP_ACCEPT": "application/json"}
+DRF = {"HTTP_ACCEPT": "application/json, text/html"}
+
+
+def answer(response) -> tuple[int, bytes, list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
+    return response.status_code, response.content, sorted(response.items())
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"is_active": False, "inactive_message": "Closed for the season."},
+        {"expires_at": "past"},
+        {"amount_type": "customer", "amount": None, "custom_amount_min": 500, "currency": "JPY"},
+        {"title": "Fünf Bücher \u2028 line", "description": "<script>\u2029</script>"},
+    ],
+)
+def test_the_short_path_answers_byte_for_byte_as_drf(client, acme, kwargs) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    if kwargs.get("expires_at") == "past":
+        kwargs["expires_at"] = timezone.now() - timedelta(minutes=1)
+    url = f"/api/v1/public/links/{PaymentLinkFactory(merchant=acme, **kwargs).slug}"
+    short, drf = client.get(url, **SHORT), client.get(url, **DRF)
+    assert short.status_code == 200
+    assert answer(short) == answer(drf)
+    assert answer(client.head(url, **SHORT)) == answer(client.head(url, **DRF))
+
+
+def test_unknown_links_answer_as_drf(client) -> None:  # type: ignore[no-untyped-def]
+    url = "/api/v1/public/links/nope"
+    assert answer(client.get(url, **SHORT)) == answer(client.get(url, **DRF))
+    assert error(client.get(url, **SHORT)) == (404, "not_found")
+
+
+def test_limited_reads_answer_as_drf(client, url, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.PAYLINKS_RATE_LIMITS = {"public_ip": "1/min"}
+    assert client.get(url, **SHORT).status_code == 200
+    short, drf = client.get(url, **SHORT), client.get(url, **DRF)
+    assert error(short) == error(drf) == (429, "rate_limited")
+    assert sorted(short.headers) == sorted(drf.headers)
+    assert abs(int(short["Retry-After"]) - int(drf["Retry-After"])) <= 1
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [("OperationalError", (503, "unavailable")), ("DataError", (400, "invalid_request"))],
+)
+def test_database_errors_answer_as_drf(client, url, monkeypatch, raised, expected) -> None:  # type: ignore[no-untyped-def]
+    from django import db
+
+    from paylinks.api import public
+
+    def fails(slug: str) -> None:
+        raise getattr(db, raised)("the database says no")
+
+    monkeypatch.setattr(public, "link_get_public", fails)
+    short, drf = client.get(url, **SHORT), client.get(url, **DRF)
+    assert error(short) == error(drf) == expected
+    assert answer(short) == answer(drf)
+
+
+def test_an_unexpected_error_is_raised_as_drf_raises_it(client, url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from paylinks.api import public
+
+    def fails(slug: str) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(public, "link_get_public", fails)
+    for headers in (SHORT, DRF):
+        with pytest.raises(RuntimeError, match="a bug"):
+            client.get(url, **headers)

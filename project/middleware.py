@@ -1,15 +1,20 @@
-"""Security headers that depend on which part of Paylinks answers."""
+"""Middleware that depends on which part of Paylinks answers: security headers, and the
+session, user and messages the public API has no use for."""
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthMiddleware
+from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.csp import ContentSecurityPolicyMiddleware as DjangoCSPMiddleware
 from django.middleware.csp import get_nonce
 from django.utils.csp import CSP, build_policy
+from django.utils.deprecation import MiddlewareMixin
 
 
 class ContentSecurityPolicyMiddleware(DjangoCSPMiddleware):
@@ -83,3 +88,33 @@ class RejectNullBytesMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"error": {"code": code, "message": message}}, status=status)
         return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+class _NotOnThePublicApi(MiddlewareMixin):
+    """Django's middleware, except under ``PUBLIC_API_PREFIX``.
+
+    The public API (what the checkout page calls for every customer) takes no session,
+    signs nobody in and shows no messages: its views read neither ``request.session``
+    nor ``request.user`` (DRF sets its own ``user``, None, with no authenticators).
+    Setting up a session store, a lazy user and a message store for each of its
+    requests, then checking on the way out that none was used, is work for nothing on
+    the busiest path Paylinks has (docs/scaling.md). Everywhere else, including the
+    rest of ``/api/``, these run as Django ships them.
+    """
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if request.path.startswith(settings.PUBLIC_API_PREFIX):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class SessionMiddleware(_NotOnThePublicApi, DjangoSessionMiddleware):
+    pass
+
+
+class AuthenticationMiddleware(_NotOnThePublicApi, DjangoAuthMiddleware):
+    pass
+
+
+class MessageMiddleware(_NotOnThePublicApi, DjangoMessageMiddleware):
+    pass

@@ -117,11 +117,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session, user and messages middleware, skipped on the public API, which
+    # has no use for them (PUBLIC_API_PREFIX; project/middleware.py).
+    "project.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "project.middleware.AuthenticationMiddleware",
+    "project.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "project.middleware.ContentSecurityPolicyMiddleware",
     # Before anything that queries: PostgreSQL text cannot hold a NUL byte.
@@ -304,6 +306,8 @@ CONSOLE_CSP = {
     "form-action": [CSP.SELF, "https:", "http://localhost:*", "http://127.0.0.1:*"],
 }
 CONSOLE_PATH_PREFIXES = ("/admin/", "/cms/", "/accounts/", "/api/v1/docs/")
+# The checkout page's API: no session, no user, no messages (project/middleware.py).
+PUBLIC_API_PREFIX = "/api/v1/public/"
 
 # --- Paylinks ---------------------------------------------------------------------------
 PAYLINKS_GATEWAY = env_str("PAYLINKS_GATEWAY", "sandbox")

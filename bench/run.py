@@ -8,7 +8,9 @@ Paylinks, a load generator in its own process, task workers -- and measures:
    duplicates, posted concurrently to ``/webhooks/stripe/``; then the worker drains the
    inbox and the run checks that nothing was lost and no payment moved twice;
 2. checkout creation through ``POST /api/v1/public/links/<slug>/checkout`` (sandbox);
-3. the public link endpoint ``GET /api/v1/public/links/<slug>``;
+3. the public link endpoint ``GET /api/v1/public/links/<slug>``, and the CPU one such
+   read costs inside a worker process next to the floor's (bench/cpu.py: a figure the
+   machine's other load moves far less than requests per second);
 4. the Next.js ``/pay/[slug]`` page served by ``next start``, and its first-load JavaScript.
 
 Every figure is printed beside two baselines measured in the same run, under the same
@@ -1372,6 +1374,8 @@ def scenario_public_link(b: Bench) -> None:
     product = b.timed("public link GET", load(f"/api/v1/public/links/{slug}"), profile=True)
     b.check_errors(floor, baseline, product)
     ratio = product.rps / floor.rps if floor.rps else 0.0
+    cpu = cpu_per_request(b, slug)
+    product.extra.update(payments_on_link=on_link, cpu_per_request_us=cpu)
     b.row(
         "Public link endpoint",
         product,
@@ -1380,9 +1384,46 @@ def scenario_public_link(b: Bench) -> None:
         unit="requests/s",
         target=f">= 60% of the floor, p99 < 50 ms at {b.cfg.connections} connections",
         passed=ratio >= 0.6 and product.p99 < 50,
-        note=f"{on_link} payments on the link",
+        note=(
+            f"{on_link} payments on the link; CPU per request in a worker (bench/cpu.py, "
+            f"least of {CPU_RUNS} runs): Paylinks {cpu['paylinks']:.0f} µs, floor "
+            f"{cpu['floor']:.0f} µs (floor / Paylinks {cpu['floor'] / cpu['paylinks']:.2f})"
+        ),
     )
-    product.extra["payments_on_link"] = on_link
+
+
+CPU_RUNS = 3
+
+
+def cpu_per_request(b: Bench, slug: str) -> dict[str, float]:
+    """CPU per request inside a worker process (bench/cpu.py), Paylinks' link read and
+    the floor's primary-key read in turn, CPU_RUNS processes each: a figure that moves
+    far less with the machine's other load than requests per second do."""
+    b.log("CPU per request in a worker process (bench/cpu.py), Paylinks and floor in turn")
+    runs: dict[str, list[float]] = {"paylinks": [], "floor": []}
+    targets = {
+        "paylinks": ("project.wsgi", f"/api/v1/public/links/{slug}", b.env),
+        "floor": ("bench.floor.wsgi", f"/bench/row/{b.floor_row_pk}", floor_env(b.cfg, b.secrets)),
+    }
+    for _ in range(CPU_RUNS):
+        for name, (app, path, env) in targets.items():
+            out = subprocess.run(
+                [
+                    PY, str(ROOT / "bench" / "cpu.py"), "--app", app, "--path", path,
+                    "--header", "Accept: application/json",
+                    "--clients", str(b.cfg.clients),
+                ],
+                cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+            ).stdout  # fmt: skip
+            result = json.loads(out.strip().splitlines()[-1])
+            b.check(result["non_2xx"] == 0, f"bench/cpu.py {name}: {result['statuses']}")
+            runs[name].append(result["cpu_us"])
+    cpu = {name: min(values) for name, values in runs.items()}
+    b.log(
+        f"CPU per request: Paylinks {cpu['paylinks']:.0f} µs, floor {cpu['floor']:.0f} µs "
+        f"(runs: {runs})"
+    )
+    return cpu
 
 
 # --- scenario 4: the Next.js checkout page ---------------------------------------------

@@ -185,3 +185,34 @@ def test_wrk_sends_each_client_address_in_turn(tmp_path: Path) -> None:
     cycle = [client_address(n) for n in range(1, 6)]
     start = cycle.index(seen[0])
     assert seen[:10] == [cycle[(start + k) % 5] for k in range(10)]
+
+
+def test_cpu_per_request_is_measured_through_the_wsgi_application(tmp_path: Path) -> None:
+    """bench/cpu.py, as bench/run.py runs it against the floor: every request answered,
+    a CPU time per request, each request from the next client address."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.floor.settings",
+        "FLOOR_DATABASE_URL": f"sqlite:///{tmp_path / 'floor.sqlite3'}",
+    }
+    setup = (
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('migrate', verbosity=0); from bench.baseline.models import BenchRow; "
+        "print(BenchRow.objects.create(label='row').pk)"
+    )
+    pk = subprocess.run(
+        [sys.executable, "-c", setup], cwd=ROOT, env=env, check=True, capture_output=True,
+        text=True,
+    ).stdout.split()[-1]  # fmt: skip
+    out = subprocess.run(
+        [
+            sys.executable, str(ROOT / "bench" / "cpu.py"), "--app", "bench.floor.wsgi",
+            "--path", f"/bench/row/{pk}", "--header", "Accept: application/json",
+            "--warmup", "5", "--rounds", "3", "--requests", "5",
+        ],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["requests"] == 20 and result["non_2xx"] == 0
+    assert result["statuses"] == ["200 OK"]
+    assert 0 < result["cpu_us"] <= result["median_us"]

@@ -8,24 +8,42 @@ Paylinks, a load generator in its own process, task workers -- and measures:
    duplicates, posted concurrently to ``/webhooks/stripe/``; then the worker drains the
    inbox and the run checks that nothing was lost and no payment moved twice;
 2. checkout creation through ``POST /api/v1/public/links/<slug>/checkout`` (sandbox);
-3. the public link endpoint ``GET /api/v1/public/links/<slug>``;
+3. the public link endpoint ``GET /api/v1/public/links/<slug>``, and the CPU one such
+   read costs inside a worker process next to the floor's (bench/cpu.py: a figure the
+   machine's other load moves far less than requests per second);
 4. the Next.js ``/pay/[slug]`` page served by ``next start``, and its first-load JavaScript.
 
-Every figure is printed beside a baseline measured in the same run, under the same load
-generator and gunicorn: a bare Django view doing one INSERT (1, 2) or one primary-key
-SELECT (3). Targets print as PASS/FAIL; the exit status is non-zero only when something
-was lost, duplicated or answered with an error. Everything it starts is stopped, and its
-database is dropped, at the end. See docs/scaling.md for the figures and what they mean.
+Every figure is printed beside two baselines measured in the same run, under the same
+load generator: a bare Django view doing one INSERT (1, 2) or one primary-key SELECT (3),
+
+- the **floor**: that view in a plain Django project (``bench/floor/``: what
+  ``django-admin startproject`` generates, Django's default middleware, DEBUG off) served
+  by its own gunicorn with the same workers, against its own database on the same
+  PostgreSQL server. Paylinks / floor is the headline ratio: what everything Paylinks
+  adds costs -- its middleware stack, DRF, its own work;
+- the **in-stack baseline**: the same view inside Paylinks' gunicorn, behind Paylinks'
+  middleware (``bench/settings.py``): Paylinks / in-stack is what the endpoint's own view
+  costs, and in-stack / floor what the middleware stack costs.
+
+Targets print as PASS/FAIL; the exit status is non-zero only when something was lost,
+duplicated or answered with an error. Everything it starts is stopped, and its databases
+are dropped, at the end. See docs/scaling.md for the figures and what they mean.
 
 Configuration (environment variables, all optional):
 
     BENCH_PG_URL      postgres://postgres@127.0.0.1:5432   server to create the database on
-    BENCH_DB          paylinks_bench         database (dropped and re-created, then dropped)
+    BENCH_DB          paylinks_bench         database (dropped and re-created, then dropped);
+                                             the floor's is BENCH_DB + "_floor"
     BENCH_KEEP_DB     0                      1: keep the database afterwards, for inspection
     BENCH_PORT        8600                   gunicorn's port on 127.0.0.1
+    BENCH_FLOOR_PORT  BENCH_PORT + 1         the floor project's gunicorn
     BENCH_WORKERS     2 x CPUs               gunicorn sync workers
     BENCH_LOADGEN     auto                   auto | wrk | python (duration runs; see below)
     BENCH_CONNECTIONS 16                     concurrent connections, checkout and link runs
+    BENCH_ROUNDS      3                      link run: rounds of floor, in-stack, Paylinks
+    BENCH_CLIENTS     4096                   client addresses (X-Forwarded-For) the link and
+                                             page runs spread over: the per-IP read limit
+                                             (300/min) is on, as in production
     BENCH_WEBHOOK_CONNECTIONS 32             concurrent connections, webhook run
     BENCH_DURATION    10                     seconds measured per duration run
     BENCH_WARMUP      3                      seconds of warm-up before each duration run
@@ -34,7 +52,8 @@ Configuration (environment variables, all optional):
     BENCH_LINKS       8                      payment links the checkout run spreads over
     BENCH_DRAIN_WORKERS 2                    db_worker processes draining the inbox
     BENCH_PROFILE     (unset)                path to py-spy: sample the server during each
-                                             Paylinks run into var/bench/profile-*.txt and
+                                             Paylinks run (and the floor's primary-key
+                                             run) into var/bench/profile-*.txt and
                                              print where the time goes (slows the server:
                                              figures from such a run are not comparable)
 
@@ -102,6 +121,7 @@ class Config:
     db: str = os.environ.get("BENCH_DB", "paylinks_bench")
     keep_db: bool = os.environ.get("BENCH_KEEP_DB", "0") == "1"
     port: int = env_int("BENCH_PORT", 8600)
+    floor_port: int = env_int("BENCH_FLOOR_PORT", env_int("BENCH_PORT", 8600) + 1)
     # Sync workers, two per core: a request's Python work is CPU-bound and holds the GIL,
     # so threads in one process add nothing but contention (measured: gthread is slower
     # here); a second process per core keeps the CPU busy while the first waits on a
@@ -110,6 +130,8 @@ class Config:
     workers: int = env_int("BENCH_WORKERS", 2 * CPUS)
     loadgen: str = os.environ.get("BENCH_LOADGEN", "auto")
     connections: int = env_int("BENCH_CONNECTIONS", 16)
+    rounds: int = env_int("BENCH_ROUNDS", 3)
+    clients: int = env_int("BENCH_CLIENTS", 4096)
     webhook_connections: int = env_int("BENCH_WEBHOOK_CONNECTIONS", 32)
     duration: float = env_float("BENCH_DURATION", 10)
     warmup: float = env_float("BENCH_WARMUP", 3)
@@ -123,6 +145,14 @@ class Config:
     @property
     def database_url(self) -> str:
         return f"{self.pg_url.rstrip('/')}/{self.db}"
+
+    @property
+    def floor_db(self) -> str:
+        return f"{self.db}_floor"
+
+    @property
+    def floor_database_url(self) -> str:
+        return f"{self.pg_url.rstrip('/')}/{self.floor_db}"
 
     @property
     def base_url(self) -> str:
@@ -226,7 +256,11 @@ def summarise_profile(path: Path, top: int = 22) -> str:
 
 
 def child_env(cfg: Config, secrets_: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    # Never inherited: what the benchmark keeps at its production default.
+    dropped = (
+        "REDIS_URL", "DJANGO_SETTINGS_MODULE", "PAYLINKS_RATE_PUBLIC_IP", "PAYLINKS_REQUIRE_MFA",
+    )  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
         PAYLINKS_SKIP_DOTENV="1",
@@ -234,15 +268,37 @@ def child_env(cfg: Config, secrets_: dict[str, str]) -> dict[str, str]:
         DATABASE_URL=cfg.database_url,
         PAYLINKS_GATEWAY="sandbox",
         PAYLINKS_TASK_BACKEND="database",
-        # Rate limits off: one client IP sends everything here. (Empty = off.)
-        PAYLINKS_RATE_PUBLIC_IP="",
+        # Protections as in production. The per-IP limit on public reads stays at its
+        # default; the link and page runs spread their requests over BENCH_CLIENTS
+        # addresses in X-Forwarded-For behind one trusted proxy (as the checkout page
+        # sends them), so every read pays the limiter and none is refused. The checkout
+        # limits are off: 120 checkouts/min per link (the card-testing defence) is the
+        # point of that limit, and a throughput run over 8 links must exceed it.
+        PAYLINKS_TRUSTED_PROXIES="1",
         PAYLINKS_RATE_CHECKOUT_IP="",
         PAYLINKS_RATE_CHECKOUT_LINK="",
-        PAYLINKS_REQUIRE_MFA="false",
         SITE_URL=cfg.base_url,
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
         **secrets_,
+    )
+    return env
+
+
+def floor_env(cfg: Config, secrets_: dict[str, str]) -> dict[str, str]:
+    """The floor project's environment: its settings module and database, nothing of
+    Paylinks' configuration (bench/floor/settings.py reads only these two)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+        and not k.startswith("PAYLINKS_")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.floor.settings",
+        FLOOR_DATABASE_URL=cfg.floor_database_url,
+        SECRET_KEY=secrets_["SECRET_KEY"],
+        PYTHONUNBUFFERED="1",
     )
     return env
 
@@ -382,6 +438,58 @@ class HttpLoad:
     paths: list[str]
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    #: Spread the requests over this many client addresses (X-Forwarded-For), as
+    #: customers behind the checkout page; 0: every request from the load generator's own.
+    clients: int = 0
+
+
+def client_address(n: int) -> str:
+    """The n-th (1-based) client address of a run: 10.0.0.1, 10.0.0.2, ..."""
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
+def wrk_script(load: HttpLoad) -> str:
+    """wrk's Lua script for ``load``: its method, body and headers, the paths in turn,
+    each request from the next client address when ``load.clients`` is set, and the
+    report ``run_wrk`` reads."""
+    lua = [f"wrk.method = {_lua_string(load.method)}"]
+    if load.body:
+        lua.append(f"wrk.body = {_lua_string(load.body.decode())}")
+    for key, value in load.headers.items():
+        lua.append(f"wrk.headers[{_lua_string(key)}] = {_lua_string(value)}")
+    paths = ", ".join(_lua_string(p) for p in load.paths)
+    lua.append(f"local paths = {{{paths}}}\nlocal i = 0\nlocal n = 0")
+    if load.clients:
+        # Each request from the next address: 10.x.y.z, as client_address() makes them.
+        lua.append(
+            "function request()\n  i = i % #paths + 1\n"
+            f"  n = n % {load.clients} + 1\n"
+            '  wrk.headers["X-Forwarded-For"] = string.format("10.%d.%d.%d",'
+            " math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)\n"
+            "  return wrk.format(nil, paths[i])\nend"
+        )
+    else:
+        lua.append(
+            "function request()\n  i = i % #paths + 1\n  return wrk.format(nil, paths[i])\nend"
+        )
+    return "\n".join(lua) + WRK_REPORT
+
+
+def loadgen_requests(load: HttpLoad, host: str) -> list[bytes]:
+    """The requests bench/loadgen.py cycles through for ``load``: one per path, or one per
+    client address (each with its own X-Forwarded-For) when ``load.clients`` is set."""
+    if not load.clients:
+        return [
+            build_request(load.method, p, host=host, body=load.body, headers=load.headers)
+            for p in load.paths
+        ]
+    return [
+        build_request(
+            load.method, load.paths[(n - 1) % len(load.paths)], host=host, body=load.body,
+            headers={**load.headers, "X-Forwarded-For": client_address(n)},
+        )
+        for n in range(1, load.clients + 1)
+    ]  # fmt: skip
 
 
 class Bench:
@@ -396,6 +504,9 @@ class Bench:
         }
         self.env: dict[str, str] = {}
         self.gunicorn: subprocess.Popen[bytes] | None = None
+        self.floor: subprocess.Popen[bytes] | None = None
+        #: The public link run's measurement the report shows (the median round).
+        self.public_link: Measurement | None = None
         self.rows: list[dict[str, Any]] = []
         self.measurements: list[Measurement] = []
         self.failures: list[str] = []
@@ -405,6 +516,7 @@ class Bench:
         self.pg_version = "PostgreSQL (unknown)"
         self.slugs: list[str] = []
         self.row_pk = 0
+        self.floor_row_pk = 0
         self.webhook_body_bytes = 0.0
         binary = os.environ.get("BENCH_PROFILE", "")
         self.profiler = Profiler(binary, self.procs) if binary else None
@@ -434,14 +546,16 @@ class Bench:
             "postgres",
         ):
             raise SystemExit(f"BENCH_DB={self.cfg.db!r}: use a dedicated database name")
-        self._admin(f"DROP DATABASE IF EXISTS {self.cfg.db} WITH (FORCE)")
-        self._admin(f"CREATE DATABASE {self.cfg.db}")
+        for name in (self.cfg.db, self.cfg.floor_db):
+            self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            self._admin(f"CREATE DATABASE {name}")
         self.db_created = True
 
     def drop_database(self) -> None:
         if self.db_created and not self.cfg.keep_db:
-            self._admin(f"DROP DATABASE IF EXISTS {self.cfg.db} WITH (FORCE)")
-            self.log(f"dropped database {self.cfg.db}")
+            for name in (self.cfg.db, self.cfg.floor_db):
+                self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            self.log(f"dropped databases {self.cfg.db} and {self.cfg.floor_db}")
         elif self.db_created:
             # The data is encrypted with this run's throwaway keys: keep them beside it.
             env_file = RESULTS.parent / "env.sh"
@@ -454,8 +568,9 @@ class Bench:
                 )
             )
             self.log(
-                f"kept database {self.cfg.db} (BENCH_KEEP_DB=1): `. {env_file.relative_to(ROOT)}`"
-                f" to use it with manage.py; `dropdb -h 127.0.0.1 -U postgres {self.cfg.db}`"
+                f"kept databases {self.cfg.db} and {self.cfg.floor_db} (BENCH_KEEP_DB=1): "
+                f"`. {env_file.relative_to(ROOT)}` to use the first with manage.py; "
+                f"`dropdb -h 127.0.0.1 -U postgres NAME` for each"
             )
 
     def setup(self) -> None:
@@ -473,10 +588,35 @@ class Bench:
             env=self.env,
             check=True,
         )
+        self.setup_floor()
         import django
 
         django.setup()
         self.seed()
+
+    def setup_floor(self) -> None:
+        """Migrate the floor project's database (startproject's apps and the baseline
+        table) and give it the same 1,000 rows the in-stack baseline reads."""
+        import psycopg
+
+        self.log(f"migrating the floor project's database {self.cfg.floor_db}")
+        subprocess.run(
+            [PY, "-m", "django", "migrate", "--no-input", "-v", "0"],
+            cwd=ROOT,
+            env=floor_env(self.cfg, self.secrets),
+            check=True,
+        )
+        with psycopg.connect(self.cfg.floor_database_url, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO bench_baseline_benchrow (label, body, created_at)"
+                " SELECT 'row ' || n, repeat('x', 200), now() FROM generate_series(0, 999) n"
+            )
+            found = conn.execute(
+                "SELECT id FROM bench_baseline_benchrow ORDER BY id OFFSET 500 LIMIT 1"
+            ).fetchone()
+            assert found is not None
+            self.floor_row_pk = found[0]
+            conn.execute("ANALYZE")
 
     def seed(self) -> None:
         from django.db import connection
@@ -514,37 +654,50 @@ class Bench:
         connection.close()
 
     def start_gunicorn(self) -> None:
-        log = (self.tmp / "gunicorn.log").open("wb")
+        """Paylinks' gunicorn, and the floor project's beside it with the same options."""
+        self.gunicorn = self._serve("gunicorn", "project.wsgi:application", self.cfg.port, self.env)
+        self.floor = self._serve(
+            "gunicorn (floor)",
+            "bench.floor.wsgi:application",
+            self.cfg.floor_port,
+            floor_env(self.cfg, self.secrets),
+        )
+
+    def _serve(
+        self, name: str, app: str, port: int, env: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
+        log_path = self.tmp / f"{re.sub(r'[^a-z]+', '-', name)}.log"
+        log = log_path.open("wb")
         args = [
-            PY, "-m", "gunicorn", "project.wsgi:application",
-            "--bind", f"127.0.0.1:{self.cfg.port}",
+            PY, "-m", "gunicorn", app,
+            "--bind", f"127.0.0.1:{port}",
             "--workers", str(self.cfg.workers),
             "--worker-class", "sync",
             "--backlog", "2048",
             "--timeout", "60",
             "--log-level", "warning",
         ]  # fmt: skip
-        self.gunicorn_args = args[3:]
-        self.gunicorn = self.procs.start(
-            "gunicorn", args, cwd=ROOT, env=self.env, stdout=log, stderr=log
-        )
+        proc = self.procs.start(name, args, cwd=ROOT, env=env, stdout=log, stderr=log)
         deadline = time.time() + 30
         while time.time() < deadline:
-            if self.gunicorn.poll() is not None:
-                raise SystemExit(f"gunicorn exited; see {self.tmp / 'gunicorn.log'}")
+            if proc.poll() is not None:
+                raise SystemExit(f"{name} exited; see {log_path}")
             try:
-                with urllib.request.urlopen(f"{self.cfg.base_url}/bench/ping", timeout=2) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/ping", timeout=2) as r:
                     if r.status == 200:
-                        self.log(f"gunicorn up: {' '.join(self.gunicorn_args)}")
-                        return
+                        self.log(f"{name} up: {' '.join(args[3:])}")
+                        return proc
             except OSError:
                 time.sleep(0.3)
-        raise SystemExit("gunicorn did not start within 30 s")
+        raise SystemExit(f"{name} did not start within 30 s")
 
     # -- load generation -----------------------------------------------------------------
-    def _meter(self) -> CpuMeter:
-        assert self.gunicorn is not None
-        return CpuMeter(self.gunicorn.pid)
+    def _meter(self, port: int | None = None) -> CpuMeter:
+        """CPU of the server under load: the floor's gunicorn when ``port`` is its port,
+        Paylinks' otherwise (also for a run against another server, e.g. next start)."""
+        server = self.floor if port == self.cfg.floor_port else self.gunicorn
+        assert server is not None
+        return CpuMeter(server.pid)
 
     def run_python(
         self, name: str, requests: list[bytes], *, connections: int, duration: float = 0,
@@ -563,8 +716,8 @@ class Bench:
             args.append("--per-request")
         if self.cfg.half_close:
             args.append("--half-close")
-        spy = self._profile(name) if profile else None
-        meter = self._meter()
+        spy = self._profile(name, port) if profile else None
+        meter = self._meter(port)
         meter.start()
         proc = self.procs.start("loadgen", args, cwd=ROOT)
         proc.wait()
@@ -595,33 +748,26 @@ class Bench:
         )
         return m, raw
 
-    def _profile(self, name: str) -> tuple[subprocess.Popen[bytes], Path] | None:
-        if self.profiler is None or self.gunicorn is None:
+    def _profile(
+        self, name: str, port: int | None = None
+    ) -> tuple[subprocess.Popen[bytes], Path] | None:
+        server = self.floor if port == self.cfg.floor_port else self.gunicorn
+        if self.profiler is None or server is None:
             return None
-        return self.profiler.start(name, self.gunicorn.pid)
+        return self.profiler.start(name, server.pid)
 
     def run_wrk(
         self, name: str, load: HttpLoad, *, connections: int, duration: float,
         profile: bool = False, port: int | None = None,
     ) -> Measurement:  # fmt: skip
-        lua = [f"wrk.method = {_lua_string(load.method)}"]
-        if load.body:
-            lua.append(f"wrk.body = {_lua_string(load.body.decode())}")
-        for key, value in load.headers.items():
-            lua.append(f"wrk.headers[{_lua_string(key)}] = {_lua_string(value)}")
-        paths = ", ".join(_lua_string(p) for p in load.paths)
-        lua.append(f"local paths = {{{paths}}}\nlocal i = 0")
-        lua.append(
-            "function request()\n  i = i % #paths + 1\n  return wrk.format(nil, paths[i])\nend"
-        )
         script = self.tmp / f"{re.sub(r'\W+', '-', name)}.lua"
-        script.write_text("\n".join(lua) + WRK_REPORT)
+        script.write_text(wrk_script(load))
         args = [
             "wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s",
             "-s", str(script), f"http://127.0.0.1:{port or self.cfg.port}" + load.paths[0],
         ]  # fmt: skip
-        spy = self._profile(name) if profile else None
-        meter = self._meter()
+        spy = self._profile(name, port) if profile else None
+        meter = self._meter(port)
         meter.start()
         proc = self.procs.start("wrk", args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         output, _ = proc.communicate()
@@ -670,10 +816,7 @@ class Bench:
             )
         else:
             host = f"127.0.0.1:{port or self.cfg.port}"
-            requests = [
-                build_request(load.method, p, host=host, body=load.body, headers=load.headers)
-                for p in load.paths
-            ]
+            requests = loadgen_requests(load, host)
             m, _ = self.run_python(
                 name,
                 requests,
@@ -690,16 +833,20 @@ class Bench:
     # -- bookkeeping ---------------------------------------------------------------------
     def row(
         self, title: str, product: Measurement | None, baseline: Measurement | None,
-        *, unit: str, target: str, passed: bool | None, note: str = "",
+        *, floor: Measurement | None = None, unit: str, target: str, passed: bool | None,
+        note: str = "",
     ) -> None:  # fmt: skip
-        ratio = product.rps / baseline.rps if product and baseline and baseline.rps else None
+        """One line of the report: ``ratio`` is Paylinks / the floor (the headline),
+        ``stack_ratio`` Paylinks / the in-stack baseline."""
         self.rows.append(
             {
                 "title": title,
                 "unit": unit,
                 "product": product,
+                "floor": floor,
                 "baseline": baseline,
-                "ratio": ratio,
+                "ratio": _ratio(product, floor),
+                "stack_ratio": _ratio(product, baseline),
                 "target": target,
                 "passed": passed,
                 "note": note,
@@ -719,6 +866,10 @@ class Bench:
             )
 
 
+def _ratio(product: Measurement | None, base: Measurement | None) -> float | None:
+    return product.rps / base.rps if product and base and base.rps else None
+
+
 # --- scenario 2: checkout creation ------------------------------------------------------
 CHECKOUT_BODY = json.dumps({"email": "reader@example.test"}).encode()
 
@@ -728,17 +879,16 @@ def scenario_checkout(b: Bench) -> None:
 
     b.log("== checkout creation: POST /api/v1/public/links/<slug>/checkout (sandbox gateway)")
     headers = {"Content-Type": "application/json"}
-    baseline = b.timed(
-        "baseline: one INSERT (POST)",
-        HttpLoad("POST", ["/bench/insert"], body=CHECKOUT_BODY, headers=headers),
-    )
+    insert = HttpLoad("POST", ["/bench/insert"], body=CHECKOUT_BODY, headers=headers)
+    floor = b.timed("floor: one INSERT (POST)", insert, port=b.cfg.floor_port)
+    baseline = b.timed("in-stack baseline: one INSERT (POST)", insert)
     paths = [f"/api/v1/public/links/{slug}/checkout" for slug in b.slugs]
     product = b.timed(
         "checkout creation",
         HttpLoad("POST", paths, body=CHECKOUT_BODY, headers=headers),
         profile=True,
     )
-    b.check_errors(baseline, product)
+    b.check_errors(floor, baseline, product)
     # Every 201 must be a payment with a sandbox session: nothing half-created. wrk stops
     # with requests still in flight; gunicorn finishes them, so give them a moment.
     deadline = time.monotonic() + 10
@@ -756,6 +906,7 @@ def scenario_checkout(b: Bench) -> None:
         "Checkout creation",
         product,
         baseline,
+        floor=floor,
         unit="checkouts/s",
         target=">= 200 checkouts/s",
         passed=product.rps >= 200,
@@ -1067,8 +1218,19 @@ def scenario_webhooks(b: Bench) -> None:
         f"{len(product_reqs) - distinct} re-sent, mean body {b.webhook_body_bytes:.0f} bytes"
     )
     conns = cfg.webhook_connections
+    # The same bytes go to the floor (its URLconf has the same /bench/insert; the Host
+    # header names 127.0.0.1, which both servers allow).
+    floor_port = cfg.floor_port
+    b.run_python("floor warm-up", warm_base, connections=conns, port=floor_port)
+    floor, _ = b.run_python(
+        "floor: one INSERT (POST)", baseline_reqs, connections=conns, port=floor_port
+    )
+    b.measurements.append(floor)
+    b.log(floor.line().strip())
     b.run_python("baseline warm-up", warm_base, connections=conns)
-    baseline, _ = b.run_python("baseline: one INSERT (POST)", baseline_reqs, connections=conns)
+    baseline, _ = b.run_python(
+        "in-stack baseline: one INSERT (POST)", baseline_reqs, connections=conns
+    )
     b.measurements.append(baseline)
     b.log(baseline.line().strip())
     warm_m, _ = b.run_python("webhook warm-up", warm, connections=conns)
@@ -1078,7 +1240,7 @@ def scenario_webhooks(b: Bench) -> None:
     )
     b.measurements.append(product)
     b.log(product.line().strip())
-    b.check_errors(baseline, product)
+    b.check_errors(floor, baseline, product)
 
     # -- every answer: exactly one "stored" per distinct event, the rest "duplicate" ----
     stored = Counter(
@@ -1165,6 +1327,7 @@ def scenario_webhooks(b: Bench) -> None:
         "Webhook ingestion",
         product,
         baseline,
+        floor=floor,
         unit="events/s",
         target=">= 500 events/s, 0 lost, 0 double transitions",
         passed=product.rps >= 500 and lost == 0 and double == 0 and repeated == 0,
@@ -1198,24 +1361,88 @@ def scenario_public_link(b: Bench) -> None:
     on_link = Payment.objects.filter(link__slug=slug).count()
     connection.close()
     b.log(f"== public link endpoint: GET /api/v1/public/links/<slug> ({on_link} payments on it)")
-    baseline = b.timed(
-        "baseline: one primary-key SELECT", HttpLoad("GET", [f"/bench/row/{b.row_pk}"])
-    )
-    product = b.timed(
-        "public link GET", HttpLoad("GET", [f"/api/v1/public/links/{slug}"]), profile=True
-    )
-    b.check_errors(baseline, product)
-    ratio = product.rps / baseline.rps if baseline.rps else 0.0
+
+    # What the checkout page sends (checkout/lib/api.ts), from many customers; the same
+    # headers go to the floor and the in-stack baseline.
+    def load(path: str) -> HttpLoad:
+        headers = {"Accept": "application/json"}
+        return HttpLoad("GET", [path], headers=headers, clients=b.cfg.clients)
+
+    # BENCH_ROUNDS rounds of the three, in turn, so a change in the machine's speed
+    # during the run reaches all three alike; the row shows the round whose Paylinks /
+    # floor ratio is the median, the note every round's.
+    rounds = []
+    for n in range(b.cfg.rounds):
+        suffix = f" (round {n + 1})" if b.cfg.rounds > 1 else ""
+        first = n == 0
+        floor = b.timed(
+            "floor: one primary-key SELECT" + suffix,
+            load(f"/bench/row/{b.floor_row_pk}"),
+            port=b.cfg.floor_port,
+            profile=first,
+        )
+        baseline = b.timed(
+            "in-stack baseline: one primary-key SELECT" + suffix, load(f"/bench/row/{b.row_pk}")
+        )
+        product = b.timed(
+            "public link GET" + suffix, load(f"/api/v1/public/links/{slug}"), profile=first
+        )
+        b.check_errors(floor, baseline, product)
+        rounds.append((product.rps / floor.rps if floor.rps else 0.0, floor, baseline, product))
+    ratio, floor, baseline, product = sorted(rounds, key=lambda r: r[0])[len(rounds) // 2]
+    b.public_link = product
+    per_round = ", ".join(f"{p.rps:,.0f}/{f.rps:,.0f} = {r:.2f}" for r, f, _, p in rounds)
+    cpu = cpu_per_request(b, slug)
+    product.extra.update(payments_on_link=on_link, cpu_per_request_us=cpu)
     b.row(
         "Public link endpoint",
         product,
         baseline,
+        floor=floor,
         unit="requests/s",
-        target=f">= 60% of baseline, p99 < 50 ms at {b.cfg.connections} connections",
+        target=f">= 60% of the floor, p99 < 50 ms at {b.cfg.connections} connections",
         passed=ratio >= 0.6 and product.p99 < 50,
-        note=f"{on_link} payments on the link",
+        note=(
+            (f"rounds (Paylinks/floor): {per_round}; median shown; " if len(rounds) > 1 else "")
+            + f"{on_link} payments on the link; CPU per request in a worker (bench/cpu.py, "
+            f"least of {CPU_RUNS} runs): Paylinks {cpu['paylinks']:.0f} µs, floor "
+            f"{cpu['floor']:.0f} µs (floor / Paylinks {cpu['floor'] / cpu['paylinks']:.2f})"
+        ),
     )
-    product.extra["payments_on_link"] = on_link
+
+
+CPU_RUNS = 3
+
+
+def cpu_per_request(b: Bench, slug: str) -> dict[str, float]:
+    """CPU per request inside a worker process (bench/cpu.py), Paylinks' link read and
+    the floor's primary-key read in turn, CPU_RUNS processes each: a figure that moves
+    far less with the machine's other load than requests per second do."""
+    b.log("CPU per request in a worker process (bench/cpu.py), Paylinks and floor in turn")
+    runs: dict[str, list[float]] = {"paylinks": [], "floor": []}
+    targets = {
+        "paylinks": ("project.wsgi", f"/api/v1/public/links/{slug}", b.env),
+        "floor": ("bench.floor.wsgi", f"/bench/row/{b.floor_row_pk}", floor_env(b.cfg, b.secrets)),
+    }
+    for _ in range(CPU_RUNS):
+        for name, (app, path, env) in targets.items():
+            out = subprocess.run(
+                [
+                    PY, str(ROOT / "bench" / "cpu.py"), "--app", app, "--path", path,
+                    "--header", "Accept: application/json",
+                    "--clients", str(b.cfg.clients),
+                ],
+                cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+            ).stdout  # fmt: skip
+            result = json.loads(out.strip().splitlines()[-1])
+            b.check(result["non_2xx"] == 0, f"bench/cpu.py {name}: {result['statuses']}")
+            runs[name].append(result["cpu_us"])
+    cpu = {name: min(values) for name, values in runs.items()}
+    b.log(
+        f"CPU per request: Paylinks {cpu['paylinks']:.0f} µs, floor {cpu['floor']:.0f} µs "
+        f"(runs: {runs})"
+    )
+    return cpu
 
 
 # --- scenario 4: the Next.js checkout page ---------------------------------------------
@@ -1329,11 +1556,13 @@ def scenario_nextjs_pay_page(b: Bench) -> None:
         with urllib.request.urlopen(server.url + path, timeout=10) as response:
             b.check(response.status == 200, f"next: {path} answered {response.status}")
         files, raw, packed = first_load_js(server.url, path)
-        api = next(
-            (m for m in b.measurements if m.name == "public link GET"),
-            None,
+        api = b.public_link
+        # Customers' addresses, which the page forwards to the API's per-IP limit.
+        page = b.timed(
+            "/pay/[slug] (next start)",
+            HttpLoad("GET", [path], clients=b.cfg.clients),
+            port=server.port,
         )
-        page = b.timed("/pay/[slug] (next start)", HttpLoad("GET", [path]), port=server.port)
     finally:
         server.stop()
         b.procs.running = [(n, p) for n, p in b.procs.running if p is not server.process]
@@ -1363,7 +1592,7 @@ def scenario_nextjs_pay_page(b: Bench) -> None:
         passed=kb <= 100,
         note=(
             f"first-load JS: {files} files, {raw / 1024:.0f} KB raw, {kb:.1f} KB gzipped"
-            f"{floor_note}; baseline column: the public link endpoint the page calls (same run)"
+            f"{floor_note}; in-stack column: the public link endpoint the page calls (same run)"
         ),
     )
 
@@ -1419,6 +1648,10 @@ def _fmt_lat(m: Measurement | None) -> str:
     return f"{m.p50:.1f} / {m.p95:.1f} / {m.p99:.1f}" if m else "-"
 
 
+def _fmt_ratio(ratio: float | None) -> str:
+    return f"{ratio:.2f}" if ratio is not None else "-"
+
+
 def _verdict(passed: bool | None) -> str:
     return "-" if passed is None else ("PASS" if passed else "FAIL")
 
@@ -1437,27 +1670,32 @@ def report(b: Bench, info: dict[str, str], total_s: float) -> str:
         f"  software  Python {info['python']}, Django {info['django']}, gunicorn "
         f"{info['gunicorn']}, {b.pg_version}, wrk: {info['wrk']}",
         f"  gunicorn  {cfg.workers} sync workers (2 x {CPUS} CPUs), 1 thread each, backlog 2048,"
-        f" DEBUG=false, 127.0.0.1:{cfg.port}",
-        f"  database  PostgreSQL 127.0.0.1, database {cfg.db}, persistent connections "
-        "(CONN_MAX_AGE=60, health checks on); task backend: database (django-tasks-db)",
+        f" DEBUG=false, 127.0.0.1:{cfg.port}; the floor project the same on :{cfg.floor_port}",
+        f"  database  PostgreSQL 127.0.0.1, database {cfg.db} (the floor's: {cfg.floor_db}), "
+        "persistent connections (CONN_MAX_AGE=60, health checks on); task backend: database "
+        "(django-tasks-db)",
+        "  floor     bench/floor/: a plain startproject (default middleware and apps), one "
+        "model, one view; in-stack: the same view behind Paylinks' middleware",
         f"  load      checkout + link runs: {b.engine}, {cfg.connections} connections, "
         f"{cfg.warmup:g}s warm-up + {cfg.duration:g}s measured; webhook run: python, "
         f"{cfg.webhook_connections} connections, each request once (300-event warm-up)",
         f"  run       {total_s:.0f}s in all",
         "",
-        f"  {'':<34} {'product':>10} {'baseline':>10} {'ratio':>6}   "
-        f"{'p50 / p95 / p99 ms (product)':<30} {'baseline p50/p95/p99':<22}",
+        f"  {'':<34} {'Paylinks':>9} {'floor':>7} {'ratio':>5} {'in-stack':>8} {'ratio':>5}   "
+        f"{'p50 / p95 / p99 ms':<22} {'floor p50/p95/p99':<20} {'in-stack p50/p95/p99':<20}",
     ]
     for r in rows:
-        p, base = r["product"], r["baseline"]
-        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
+        p, floor, base = r["product"], r["floor"], r["baseline"]
         lines.append(
-            f"  {r['title'] + ' (' + r['unit'] + ')':<34} {_fmt_rate(p):>10} {_fmt_rate(base):>10} "
-            f"{ratio:>6}   {_fmt_lat(p):<30} {_fmt_lat(base):<22}"
+            f"  {r['title'] + ' (' + r['unit'] + ')':<34} {_fmt_rate(p):>9} {_fmt_rate(floor):>7} "
+            f"{_fmt_ratio(r['ratio']):>5} {_fmt_rate(base):>8} {_fmt_ratio(r['stack_ratio']):>5}"
+            f"   {_fmt_lat(p):<22} {_fmt_lat(floor):<20} {_fmt_lat(base):<20}"
         )
-        if p or base:
+        if p or floor or base:
             errors = ", ".join(
-                f"{m.name}: {m.non_2xx} non-2xx / {m.socket_errors} socket" for m in (p, base) if m
+                f"{m.name}: {m.non_2xx} non-2xx / {m.socket_errors} socket"
+                for m in (p, floor, base)
+                if m
             )
             lines.append(f"      errors: {errors}")
         if r["note"]:
@@ -1483,22 +1721,23 @@ def docs_table(b: Bench, info: dict[str, str]) -> str:
         f"Django {info['django']}, gunicorn {info['gunicorn']} ({b.cfg.workers} sync workers); "
         f"load generator for checkout/link: {b.engine}.",
         "",
-        "| Scenario | Paylinks | Baseline | Ratio | p50 / p95 / p99 ms "
-        "| Baseline p50 / p95 / p99 ms | Errors | Target |",
-        "|---|---:|---:|---:|---|---|---:|---|",
+        "| Scenario | Paylinks | Floor | Ratio | In-stack baseline | Ratio | p50 / p95 / p99 ms "
+        "| Floor p50 / p95 / p99 ms | Errors | Target |",
+        "|---|---:|---:|---:|---:|---:|---|---|---:|---|",
     ]
     rows = sorted(
         b.rows,
         key=lambda r: REPORT_ORDER.index(r["title"]) if r["title"] in REPORT_ORDER else 99,
     )
     for r in rows:
-        p, base = r["product"], r["baseline"]
-        errors = sum(m.errors for m in (p, base) if m)
-        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
+        p, floor, base = r["product"], r["floor"], r["baseline"]
+        measured = [m for m in (p, floor, base) if m]
+        errors = sum(m.errors for m in measured)
         rate = f"{_fmt_rate(p)} {r['unit']}" if p else r["note"]
         out.append(
-            f"| {r['title']} | {rate} | {_fmt_rate(base)} | {ratio} | {_fmt_lat(p)} | "
-            f"{_fmt_lat(base)} | {errors if (p or base) else '-'} | "
+            f"| {r['title']} | {rate} | {_fmt_rate(floor)} | {_fmt_ratio(r['ratio'])} | "
+            f"{_fmt_rate(base)} | {_fmt_ratio(r['stack_ratio'])} | {_fmt_lat(p)} | "
+            f"{_fmt_lat(floor)} | {errors if measured else '-'} | "
             + (
                 f"{_verdict(r['passed'])} ({r['target']})"
                 if r["passed"] is not None

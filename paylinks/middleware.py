@@ -106,10 +106,13 @@ class RequireMFAMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The path first: on the exempt surfaces (every public API read, every webhook)
+        # the session and the user are never loaded, and the response does not vary on
+        # a cookie it never read (docs/scaling.md).
         if (
             settings.PAYLINKS_REQUIRE_MFA
-            and request.user.is_authenticated
             and not request.path.startswith(MFA_EXEMPT_PREFIXES)
+            and request.user.is_authenticated
             and mfa_required_for(request.user)
         ):
             if not is_mfa_enabled(request.user):

@@ -1,14 +1,22 @@
-"""Security headers that depend on which part of Paylinks answers, and requests stopped or
+"""Middleware that depends on which part of Paylinks answers: security headers, the
+session, user and messages the public API has no use for, and requests stopped or
 flagged before they reach a view."""
 
+import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthMiddleware
+from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.csp import ContentSecurityPolicyMiddleware as DjangoCSPMiddleware
-from django.utils.csp import CSP
+from django.middleware.csp import get_nonce
+from django.utils.csp import CSP, build_policy
+from django.utils.deprecation import MiddlewareMixin
 from rest_framework.settings import api_settings
 
 # Where each social provider's sign-in form leads (its authorize page's origin).
@@ -58,7 +66,40 @@ class ContentSecurityPolicyMiddleware(DjangoCSPMiddleware):
                 **settings.CONSOLE_CSP,
                 "form-action": console_form_action(),
             }
-        return super().process_response(request, response)
+            # Built per response: the console's form-action follows the sign-in settings.
+            return super().process_response(request, response)
+        if get_nonce(request):
+            # A page used its nonce: the policy names it, so it is built for this response.
+            return super().process_response(request, response)
+        # No nonce (every API answer, every redirect): Django would build the same text
+        # from the same settings on every response (4% of a public link read's CPU).
+        for header, config in [
+            (CSP.HEADER_ENFORCE, getattr(response, "_csp_config", settings.SECURE_CSP)),
+            (
+                CSP.HEADER_REPORT_ONLY,
+                getattr(response, "_csp_ro_config", settings.SECURE_CSP_REPORT_ONLY),
+            ),
+        ]:
+            if config and header not in response:
+                response.headers[str(header)] = _policy_without_nonce(config)
+        return response
+
+
+_POLICIES: dict[int, tuple[Mapping[str, Any], str]] = {}
+
+
+def _policy_without_nonce(config: Mapping[str, Any]) -> str:
+    """``build_policy(config)``, built once per policy: keyed by the dict and checked
+    against a copy of it, so a changed or replaced setting (tests override them) gets
+    its own text."""
+    cached = _POLICIES.get(id(config))
+    if cached is not None and cached[0] == config:
+        return cached[1]
+    policy = build_policy(config)
+    if len(_POLICIES) >= 32:
+        _POLICIES.clear()
+    _POLICIES[id(config)] = (copy.deepcopy(config), policy)
+    return policy
 
 
 class RejectNullBytesMiddleware:
@@ -134,3 +175,33 @@ def untrusted_counts() -> list[tuple[str, int]]:
         ("PAYLINKS_TRUSTED_PROXIES", int(api_settings.NUM_PROXIES or 0)),
         ("PAYLINKS_SIGNIN_TRUSTED_PROXIES", int(settings.ALLAUTH_TRUSTED_PROXY_COUNT or 0)),
     ]
+
+
+class _NotOnThePublicApi(MiddlewareMixin):
+    """Django's middleware, except under ``PUBLIC_API_PREFIX``.
+
+    The public API (what the checkout page calls for every customer) takes no session,
+    signs nobody in and shows no messages: its views read neither ``request.session``
+    nor ``request.user`` (DRF sets its own ``user``, None, with no authenticators).
+    Setting up a session store, a lazy user and a message store for each of its
+    requests, then checking on the way out that none was used, is work for nothing on
+    the busiest path Paylinks has (docs/scaling.md). Everywhere else, including the
+    rest of ``/api/``, these run as Django ships them.
+    """
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if request.path.startswith(settings.PUBLIC_API_PREFIX):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class SessionMiddleware(_NotOnThePublicApi, DjangoSessionMiddleware):
+    pass
+
+
+class AuthenticationMiddleware(_NotOnThePublicApi, DjangoAuthMiddleware):
+    pass
+
+
+class MessageMiddleware(_NotOnThePublicApi, DjangoMessageMiddleware):
+    pass

@@ -11,10 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +30,7 @@ from paylinks.services import analytics as analytics_services
 from paylinks.services import payments as payment_services
 
 from .errors import ApiError
+from .negotiation import JSON, wants_plain_json
 from .throttles import CheckoutIPThrottle, CheckoutLinkThrottle, PublicIPThrottle, client_ident
 
 MAX_BODY_BYTES = 16 * 1024
@@ -148,14 +150,62 @@ def _text(data: dict[str, Any], name: str, limit: int) -> str:
     return value
 
 
+def _link_read(slug: str) -> dict[str, Any]:
+    link = link_get_public(slug)
+    if link is None:
+        raise ApiError("not_found", "This payment link does not exist.", 404)
+    state, retry_after = public_state(link)
+    return link_data(link, state, retry_after)
+
+
 class LinkView(PublicView):
+    # The busiest request Paylinks serves: every view of a checkout page reads it.
+    # A GET or HEAD that wants plain JSON (what the checkout page sends) is answered by
+    # _plain_json_read: the same rate limit, renderer and headers, without DRF's
+    # per-request Request and Response objects (docs/decisions.md, "The public link read
+    # skips DRF's request cycle"). Every other request, and every error, goes through
+    # DRF's dispatch as before. (A comment, not a docstring: DRF publishes a view's
+    # docstring in its OPTIONS answer and the OpenAPI schema.)
+
     @extend_schema(summary="A payment link as a customer sees it", responses={200: dict})
     def get(self, request: Request, slug: str) -> Response:
-        link = link_get_public(slug)
-        if link is None:
-            raise ApiError("not_found", "This payment link does not exist.", 404)
-        state, retry_after = public_state(link)
-        return Response(link_data(link, state, retry_after))
+        return Response(_link_read(slug))
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method in ("GET", "HEAD") and wants_plain_json(request):
+            return self._plain_json_read(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def _plain_json_read(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """What ``dispatch`` answers: DRF's negotiation would pick the JSON renderer and
+        authentication and ``AllowAny`` cannot refuse, so only the throttles run first;
+        the body is the JSON renderer's, the headers those ``finalize_response`` sets."""
+        self.args, self.kwargs = args, kwargs
+        try:
+            self.check_throttles(request)
+            data = _link_read(kwargs["slug"])
+        except Exception as exc:
+            return self._answer_exception(request, exc)
+        response = HttpResponse(_JSON.render(data, JSON), content_type=JSON)
+        for name, value in self.default_response_headers.items():
+            response[name] = value
+        return response
+
+    def _answer_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse:
+        """The rest of DRF's ``dispatch`` for an exception: the API's error answer (or
+        the exception re-raised), rendered and finalised by DRF."""
+        drf_request = self.initialize_request(request, *self.args, **self.kwargs)
+        self.request = drf_request
+        self.headers = self.default_response_headers
+        self.format_kwarg = self.get_format_suffix(**self.kwargs)
+        neg = self.perform_content_negotiation(drf_request)
+        drf_request.accepted_renderer, drf_request.accepted_media_type = neg
+        response = self.handle_exception(exc)
+        self.response = self.finalize_response(drf_request, response, *self.args, **self.kwargs)
+        return self.response
+
+
+_JSON = JSONRenderer()
 
 
 class CheckoutCreateView(PublicView):

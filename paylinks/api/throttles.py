@@ -28,6 +28,11 @@ def client_ident(request: Request) -> str:
 
 
 class _Throttle(SimpleRateThrottle):
+    def __init__(self) -> None:
+        # Nothing to do: the rate is read and parsed in allow_request, on every request
+        # (DRF's __init__ would read and parse it once more, for nothing).
+        pass
+
     def get_ident(self, request: Request) -> str:
         return client_ident(request)
 
@@ -41,6 +46,7 @@ class _Throttle(SimpleRateThrottle):
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
+
 
 
 class PublicIPThrottle(_Throttle):

@@ -132,11 +132,13 @@ MIDDLEWARE = [
     # One budget for the gateway calls of a request, shorter than the worker timeout.
     "project.availability.GatewayDeadlineMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session, user and messages middleware, skipped on the public API, which
+    # has no use for them (PUBLIC_API_PREFIX; project/middleware.py).
+    "project.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "project.middleware.AuthenticationMiddleware",
+    "project.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "project.middleware.ContentSecurityPolicyMiddleware",
     # Before anything that queries: PostgreSQL text cannot hold a NUL byte.
@@ -329,6 +331,8 @@ CONSOLE_CSP = {
 }
 PAYLINKS_CONSOLE_FORM_ORIGINS = env_list("PAYLINKS_CONSOLE_FORM_ORIGINS")
 CONSOLE_PATH_PREFIXES = ("/admin/", "/cms/", "/accounts/", "/api/v1/docs/")
+# The checkout page's API: no session, no user, no messages (project/middleware.py).
+PUBLIC_API_PREFIX = "/api/v1/public/"
 
 # --- Paylinks ---------------------------------------------------------------------------
 PAYLINKS_GATEWAY = env_str("PAYLINKS_GATEWAY", "sandbox")

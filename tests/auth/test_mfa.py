@@ -222,6 +222,25 @@ def test_public_surfaces_stay_reachable_without_mfa(alice) -> None:
         assert response.status_code != 302 or "2fa/totp/activate" not in response["Location"]
 
 
+def test_exempt_surfaces_never_load_the_session(alice, acme, settings) -> None:
+    """The MFA rule looks at the path before the user: a public API read by a signed-in
+    owner without TOTP is answered without touching the session, so the answer does
+    not vary on the cookie; a console page still sends them to set TOTP up."""
+    from ..factories import PaymentLinkFactory
+
+    settings.PAYLINKS_RATE_LIMITS = {}
+    link = PaymentLinkFactory(merchant=acme)
+    client = signed_in(alice)
+    for anonymous in (False, True):
+        if anonymous:
+            client.logout()
+        response = client.get(f"/api/v1/public/links/{link.slug}")
+        assert response.status_code == 200
+        assert "Cookie" not in response.get("Vary", "")
+    client = signed_in(alice)
+    assert client.get("/admin/")["Location"] == "/accounts/2fa/totp/activate/"
+
+
 def test_the_setup_page_explains_why(alice) -> None:
     client = signed_in(alice)
     page = client.get("/admin/", follow=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 
 from .links import PaymentLink
+from .merchants import Merchant
 
 
 class LinkView(models.Model):
@@ -27,3 +28,162 @@ class LinkView(models.Model):
 
     def __str__(self) -> str:
         return f"view of {self.link_id} at {self.window_start:%Y-%m-%d %H:%M}"
+
+
+# --- rollups ----------------------------------------------------------------------------
+# Pre-aggregated figures for the analytics pages, one row per merchant-local day and
+# dimension values. They are derived data: ``paylinks.services.rollups`` keeps them exact as
+# payments change and can rebuild any of them from the raw rows (``manage.py
+# rebuild_rollups``). ``day`` is a calendar day in the merchant's reporting time zone.
+
+#: Amount bands for the distribution of payment amounts: a 1-2-5 ladder in minor units
+#: (1, 2, 5, 10, 20, 50, ...), so band ``n`` holds amounts from ``band_floor(n)`` up to, not
+#: including, ``band_floor(n + 1)``. The same ladder serves every currency; only the labels
+#: (in major units) differ.
+BAND_STEPS = (1, 2, 5)
+BAND_COUNT = 3 * 10  # 1 .. 5 * 10**9 minor units: beyond any amount Paylinks accepts
+
+
+def band_floor(band: int) -> int:
+    return BAND_STEPS[band % 3] * 10 ** (band // 3)
+
+
+def amount_band(amount: int) -> int:
+    """The band an amount in minor units falls in (0 for amounts below 2)."""
+    band = 0
+    while band + 1 < BAND_COUNT and band_floor(band + 1) <= amount:
+        band += 1
+    return band
+
+
+class PaymentRollup(models.Model):
+    """Finished payments (every status but pending) per merchant-local day of their creation.
+
+    Open payments are few at any moment and change often, so readers count them from the
+    payments table directly (``dashboards.selectors``); keeping them out of the rollup
+    keeps the checkout itself free of any rollup write.
+    """
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    link = models.ForeignKey(
+        PaymentLink, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20)
+    method = models.CharField(max_length=40, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    failure_code = models.CharField(
+        max_length=60, blank=True, help_text="Failed payments only: why the gateway failed it."
+    )
+    amount_band = models.PositiveSmallIntegerField()
+    payments = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0, help_text="In minor units of the currency.")
+    refunded = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "merchant",
+                    "day",
+                    "link",
+                    "currency",
+                    "status",
+                    "method",
+                    "card_brand",
+                    "failure_code",
+                    "amount_band",
+                ],
+                name="paymentrollup_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["link", "day"], name="paymentrollup_link_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.status} x{self.payments} {self.currency}"
+
+
+class RefundRollup(models.Model):
+    """Money refunded per merchant-local day of the refund (its timeline event)."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    link = models.ForeignKey(
+        PaymentLink, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    method = models.CharField(max_length=40, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    refunds = models.BigIntegerField(default=0)
+    refunded = models.BigIntegerField(default=0, help_text="In minor units of the currency.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "day", "link", "currency", "method", "card_brand"],
+                name="refundrollup_key",
+            )
+        ]
+        indexes = [models.Index(fields=["link", "day"], name="refundrollup_link_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} refunded {self.refunded} {self.currency}"
+
+
+class DeclineRollup(models.Model):
+    """Declined attempts (a card refused, a 3-D Secure step failed) per local day and code.
+
+    A decline does not end a payment: the customer may try again. The final outcomes
+    (failed, expired, canceled) are counted in ``PaymentRollup``.
+    """
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    link = models.ForeignKey(
+        PaymentLink, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    code = models.CharField(max_length=60, blank=True)
+    attempts = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "day", "link", "currency", "code"], name="declinerollup_key"
+            )
+        ]
+        indexes = [models.Index(fields=["link", "day"], name="declinerollup_link_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.code} x{self.attempts}"
+
+
+class ViewRollup(models.Model):
+    """Visits to a link's checkout page (``LinkView`` rows) per merchant-local day."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    link = models.ForeignKey(
+        PaymentLink, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    day = models.DateField()
+    views = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "day", "link"], name="viewrollup_key")
+        ]
+        indexes = [models.Index(fields=["link", "day"], name="viewrollup_link_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.views} views"

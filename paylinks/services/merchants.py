@@ -10,8 +10,10 @@ from django.urls import reverse
 
 from paylinks import permissions
 from paylinks.models import Membership, Merchant, Role, User
+from paylinks.queueing import enqueue_with_transaction
 
 from .audit import audit_record, diff
+from .rollups import rebuild_rollups
 
 MERCHANT_FIELDS = frozenset(
     {
@@ -52,6 +54,9 @@ def merchant_update(*, merchant: Merchant, actor: User | None, **changes: Any) -
     merchant.full_clean()
     merchant.save()
     after = {f: getattr(merchant, f) for f in MERCHANT_FIELDS}
+    if before["timezone"] != after["timezone"]:
+        # Analytics days follow the reporting zone: recount them in the new one.
+        enqueue_with_transaction(rebuild_rollups, merchant.pk)
     if changed := diff(before, after):
         audit_record(
             actor=actor, action="merchant.updated", obj=merchant, merchant=merchant, changes=changed

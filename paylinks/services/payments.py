@@ -38,6 +38,7 @@ from paylinks.models.payments import COMPLETED_STATUSES, TRANSITIONS
 from paylinks.queueing import enqueue_with_transaction
 from paylinks.selectors.links import link_get_for_checkout, link_places_held, link_state
 
+from . import rollups
 from .refunds import refund_over_limit_payment
 
 logger = logging.getLogger(__name__)
@@ -288,6 +289,7 @@ def checkout_abandon(payment: Payment, exc: GatewayError) -> None:
             locked.failure_message = str(exc)[:255]
             _transition(locked, PaymentStatus.FAILED, source=Source.SYSTEM, message=str(exc)[:255])
             locked.save()
+            rollups.payment_changed(locked)
 
 
 def checkout_cancel(*, payment: Payment) -> Payment:
@@ -310,6 +312,7 @@ def checkout_cancel(*, payment: Payment) -> Payment:
                 locked, PaymentStatus.CANCELED, source=Source.SYSTEM, message="Customer canceled"
             )
             locked.save()
+            rollups.payment_changed(locked)
         return locked
 
 
@@ -363,6 +366,7 @@ def payment_sync(
             )
         locked.last_synced_at = timezone.now()
         locked.save()
+        rollups.payment_changed(locked)
         if over_limit:
             enqueue_with_transaction(refund_over_limit_payment, locked.pk)
     return locked
@@ -521,7 +525,7 @@ def record_failed_attempt(
         locked.failure_code = code[:60]
         locked.failure_message = message[:255]
         locked.save(update_fields=["failure_code", "failure_message", "updated_at"])
-        PaymentEvent.objects.create(
+        event = PaymentEvent.objects.create(
             payment=locked,
             kind="attempt_failed",
             message=message[:255] or code,
@@ -529,3 +533,4 @@ def record_failed_attempt(
             gateway_event_id=gateway_event_id,
             data={"code": code},
         )
+        rollups.attempt_failed(event, locked)

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import zoneinfo
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
 from django.db import models
 
 from .links import PaymentLink
@@ -42,6 +46,29 @@ class LinkView(models.Model):
 #: (in major units) differ.
 BAND_STEPS = (1, 2, 5)
 BAND_COUNT = 3 * 10  # 1 .. 5 * 10**9 minor units: beyond any amount Paylinks accepts
+
+
+def local_day(moment: datetime, zone: zoneinfo.ZoneInfo) -> date:
+    """The calendar day ``moment`` falls on in ``zone``."""
+    return moment.astimezone(zone).date()
+
+
+def day_bounds(first: date, last: date, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants [start, end) that local days ``first`` .. ``last`` cover in ``zone``."""
+    start = datetime.combine(first, time.min, zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, zone).astimezone(UTC)
+    return start, end
+
+
+def decline_code(data: Any) -> str:
+    """The code an ``attempt_failed`` event records (Stripe's decline code, or its error code)."""
+    return str((data or {}).get("code") or "")[:60] if isinstance(data, dict) else ""
+
+
+def refunded_after(data: Any) -> int:
+    """The total refunded that a refund ``status_changed`` event records."""
+    value = data.get("amount_refunded") if isinstance(data, dict) else None
+    return int(value or 0)
 
 
 def band_floor(band: int) -> int:

@@ -33,7 +33,7 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -50,6 +50,10 @@ from paylinks.models.analytics import (
     ViewRollup,
     amount_band,
     band_floor,
+    day_bounds,
+    decline_code,
+    local_day,
+    refunded_after,
 )
 from paylinks.models.payments import PARTIALLY_LOADED, ROLLUP_FIELDS
 
@@ -79,17 +83,6 @@ class PaymentState:
     @classmethod
     def of(cls, values: tuple[Any, ...]) -> PaymentState:
         return cls(**dict(zip(ROLLUP_FIELDS, values, strict=True)))
-
-
-def local_day(moment: datetime, zone: zoneinfo.ZoneInfo) -> date:
-    return moment.astimezone(zone).date()
-
-
-def day_bounds(first: date, last: date, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
-    """The instants [start, end) that local days ``first`` .. ``last`` cover in ``zone``."""
-    start = datetime.combine(first, time.min, zone).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time.min, zone).astimezone(UTC)
-    return start, end
 
 
 # --- what a payment contributes ---------------------------------------------------------
@@ -247,10 +240,10 @@ def _refund_step(
         .order_by("-created_at", "-id")
         .values_list("created_at", "data")[:2]
     )
-    if not latest or _refunded_after(latest[0][1]) != state.amount_refunded:
+    if not latest or refunded_after(latest[0][1]) != state.amount_refunded:
         logger.warning("Payment %s: refund without its timeline event; not rolled up", payment_id)
         return
-    step = state.amount_refunded - (_refunded_after(latest[1][1]) if len(latest) > 1 else 0)
+    step = state.amount_refunded - (refunded_after(latest[1][1]) if len(latest) > 1 else 0)
     key = (
         state.merchant_id,
         local_day(latest[0][0], zone),
@@ -264,11 +257,6 @@ def _refund_step(
 
 def refund_events(where: Q) -> Any:
     return PaymentEvent.objects.filter(where, kind="status_changed", to_status__in=REFUND_STATUSES)
-
-
-def _refunded_after(data: Any) -> int:
-    value = (data or {}).get("amount_refunded") if isinstance(data, dict) else None
-    return int(value or 0)
 
 
 def attempt_failed(event: PaymentEvent, payment: Payment) -> None:
@@ -287,10 +275,6 @@ def attempt_failed(event: PaymentEvent, payment: Payment) -> None:
         (1,),
     )
     deltas.apply()
-
-
-def decline_code(data: Any) -> str:
-    return str((data or {}).get("code") or "")[:60] if isinstance(data, dict) else ""
 
 
 def link_viewed(view: LinkView) -> None:
@@ -457,7 +441,7 @@ def _refund_rows(
         for pid, at, pk, data in refund_events(
             Q(payment_id__in=payment_ids[n : n + 500])
         ).values_list("payment_id", "created_at", "id", "data"):
-            history[pid].append((at, pk, _refunded_after(data)))
+            history[pid].append((at, pk, refunded_after(data)))
     for steps in history.values():
         steps.sort()
     for pk, pid, at, data, link_id, currency, method, brand in events:
@@ -465,7 +449,7 @@ def _refund_rows(
         index = next(i for i, s in enumerate(steps) if s[1] == pk)
         before = steps[index - 1][2] if index else 0
         key = (merchant_id, local_day(at, zone), link_id, currency, method, brand)
-        yield key, (1, _refunded_after(data) - before)
+        yield key, (1, refunded_after(data) - before)
 
 
 def _decline_rows(

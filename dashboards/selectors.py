@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -37,15 +38,18 @@ from paylinks.models import (
 )
 from paylinks.models.analytics import (
     BAND_COUNT,
+    GROUPINGS,
     DeclineRollup,
+    Grouping,
     PaymentRollup,
     RefundRollup,
+    RollupSummary,
     ViewRollup,
-    amount_band,
     band_floor,
     day_bounds,
     decline_code,
     local_day,
+    month_of,
     refunded_after,
 )
 from paylinks.models.payments import COMPLETED_STATUSES
@@ -443,17 +447,6 @@ class Analytics:
 
 
 # --- the figures' sources --------------------------------------------------------------
-FACT_FIELDS = (
-    "merchant_id",
-    "day",
-    "link_id",
-    "currency",
-    "status",
-    "method",
-    "card_brand",
-    "failure_code",
-    "amount_band",
-)
 Facts = dict[tuple[Any, ...], list[int]]
 """(group values) -> [payments, amount, refunded]."""
 
@@ -467,6 +460,7 @@ class _Scope:
             pk: zoneinfo.ZoneInfo(name) for pk, name in merchants.values_list("pk", "timezone")
         }
         self.ids = sorted(self.zones)
+        self.open: dict[tuple[date, date], Facts] = {}
 
     def bounds(self, period: Period) -> tuple[datetime, datetime]:
         """Instants covering ``period`` in every merchant's zone."""
@@ -527,74 +521,194 @@ class _Scope:
         return q
 
 
-def _facts(scope: _Scope, period: Period, group: tuple[str, ...]) -> Facts:
+# Where each kind of figure is kept in full detail, and its columns by summary name.
+@dataclass(frozen=True)
+class _Detailed:
+    model: type[Any]
+    dims: frozenset[str]
+    columns: dict[str, str]
+    figures: tuple[str, str, str]
+    """Columns summed into (n, amount, refunded); "" for none."""
+
+
+DETAILED: dict[str, _Detailed] = {
+    "payments": _Detailed(
+        PaymentRollup,
+        frozenset({"link_id", "currency", "status", "method", "card_brand", "code", "amount_band"}),
+        {"code": "failure_code"},
+        ("payments", "amount", "refunded"),
+    ),
+    "declines": _Detailed(
+        DeclineRollup, frozenset({"link_id", "currency", "code"}), {}, ("attempts", "", "")
+    ),
+    "views": _Detailed(ViewRollup, frozenset({"link_id"}), {}, ("views", "", "")),
+    "refunds": _Detailed(
+        RefundRollup,
+        frozenset({"link_id", "currency", "method", "card_brand"}),
+        {},
+        ("refunds", "", "refunded"),
+    ),
+}
+
+
+def _split(period: Period) -> tuple[list[Period], Period | None]:
+    """``period`` as its whole calendar months (one Period of month starts, or None) and
+    the days outside them."""
+    first = period.start if period.start.day == 1 else month_of(period.start + timedelta(days=31))
+    after = month_of(period.end + timedelta(days=1))  # the month after the last whole one
+    if after <= first:
+        return [period], None
+    edges = []
+    if period.start < first:
+        edges.append(Period(period.start, first - timedelta(days=1)))
+    if after <= period.end:
+        edges.append(Period(after, period.end))
+    return edges, Period(first, after - timedelta(days=1))
+
+
+def _rollup_rows(
+    scope: _Scope, kind: str, period: Period, group: tuple[str, ...], *, months: bool
+) -> Facts:
+    """Rollup figures of ``kind`` for ``period``, grouped by ``group`` (summary column
+    names, ``merchant_id`` and ``day``), from the smallest table that has the dimensions
+    the group and the filters need. With ``months``, whole calendar months may come from
+    monthly summaries: ``day`` is then the month's first day for them."""
+    need = (set(group) - {"merchant_id", "day"}) | _filter_dims(scope.filters, kind)
+    daily = [g for g in GROUPINGS if g.kind == kind and not g.monthly and need <= g.dims]
+    monthly = [g for g in GROUPINGS if g.kind == kind and g.monthly and need <= g.dims]
+    facts: Facts = defaultdict(lambda: [0, 0, 0])
+    edges, whole = _split(period) if months and monthly else ([period], None)
+    for part in edges:
+        if daily:
+            _read_summary(scope, kind, daily[0], part, group, facts)
+        else:
+            _read_detailed(scope, kind, part, group, facts)
+    if whole is not None:
+        _read_summary(scope, kind, monthly[0], whole, group, facts)
+    return facts
+
+
+def _filter_dims(filters: Filters, kind: str) -> set[str]:
+    dims = set()
+    if filters.links or (filters.currencies and kind == "views"):
+        dims.add("link_id")  # a view's currency is its link's
+    if filters.currencies and kind != "views":
+        dims.add("currency")
+    if filters.statuses and kind == "payments":
+        dims.add("status")
+    if filters.methods and kind in ("payments", "refunds"):
+        dims |= {"method", "card_brand"}
+    return dims
+
+
+def _filter_q(scope: _Scope, kind: str, columns: dict[str, str]) -> Q:
+    f = scope.filters
+
+    def col(name: str) -> str:
+        return columns.get(name, name)
+
+    q = Q(merchant_id__in=scope.ids)
+    if f.links:
+        q &= Q(**{f"{col('link_id')}__in": f.links})
+    if f.currencies and kind == "views":
+        q &= Q(
+            link_id__in=PaymentLink.objects.filter(
+                merchant_id__in=scope.ids, currency__in=f.currencies
+            ).values("pk")
+        )
+    elif f.currencies:
+        q &= Q(**{f"{col('currency')}__in": f.currencies})
+    if f.statuses and kind == "payments":
+        q &= Q(**{f"{col('status')}__in": f.statuses})
+    if f.methods and kind in ("payments", "refunds"):
+        q &= scope.method_q(col("method"), col("card_brand"))
+    return q
+
+
+def _collect(rows: Iterable[Any], facts: Facts, width: int) -> None:
+    for *key, n, amount, refunded in rows:
+        if not (n or amount or refunded):
+            continue  # rows a payment moved out of (succeeded, before its refund)
+        total = facts[tuple(key[:width])]
+        total[0] += n
+        total[1] += amount or 0
+        total[2] += refunded or 0
+
+
+def _read_summary(
+    scope: _Scope,
+    kind: str,
+    grouping: Grouping,
+    period: Period,
+    group: tuple[str, ...],
+    facts: Facts,
+) -> None:
+    rows = (
+        RollupSummary.objects.filter(
+            _filter_q(scope, kind, {}),
+            grouping=grouping.id,
+            day__gte=month_of(period.start) if grouping.monthly else period.start,
+            day__lte=period.end,
+        )
+        .order_by()
+        .values_list(*group)
+        .annotate(Sum("n"), Sum("amount"), Sum("refunded"))
+    )
+    _collect(rows, facts, len(group))
+
+
+def _read_detailed(
+    scope: _Scope, kind: str, period: Period, group: tuple[str, ...], facts: Facts
+) -> None:
+    detailed = DETAILED[kind]
+    columns = [detailed.columns.get(g, g) for g in group]
+    sums = {
+        f"figure_{n}": Sum(name) if name else Value(0, output_field=IntegerField())
+        for n, name in enumerate(detailed.figures)
+    }
+    rows = (
+        detailed.model.objects.filter(
+            _filter_q(scope, kind, detailed.columns), day__gte=period.start, day__lte=period.end
+        )
+        .order_by()
+        .values_list(*columns)
+        .annotate(**sums)
+    )
+    _collect(rows, facts, len(group))
+
+
+def _facts(scope: _Scope, period: Period, group: tuple[str, ...], *, months: bool = True) -> Facts:
     """Payments started in ``period`` (the merchants' local days), grouped by ``group``
-    (names from ``FACT_FIELDS``): rollups plus open payments, or the payments table when
-    the filters include an amount range."""
+    (``merchant_id``, ``day`` and summary column names): the rollups plus the open
+    payments, or the payments table when the filters include an amount range."""
     if scope.filters.by_amount:
         return _raw_facts(scope, period, group)
-    facts: Facts = defaultdict(lambda: [0, 0, 0])
     statuses = scope.statuses()
-    rolled = [s for s in statuses or PaymentStatus.values if s != PaymentStatus.PENDING]
-    if rolled:
-        q = scope.common(method="method", brand="card_brand") & Q(
-            day__gte=period.start, day__lte=period.end
-        )
-        if statuses:
-            q &= Q(status__in=rolled)
-        rows = (
-            PaymentRollup.objects.filter(q)
-            .order_by()
-            .values_list(*group)
-            .annotate(Sum("payments"), Sum("amount"), Sum("refunded"))
-        )
-        for *key, n, amount, refunded in rows:
-            if not (n or amount or refunded):
-                continue  # rows a payment moved out of (succeeded, before its refund)
-            total = facts[tuple(key)]
-            total[0] += n
-            total[1] += amount
-            total[2] += refunded
+    if statuses == [PaymentStatus.PENDING]:
+        facts: Facts = defaultdict(lambda: [0, 0, 0])
+    else:
+        facts = _rollup_rows(scope, "payments", period, group, months=months)
     if statuses is None or PaymentStatus.PENDING in statuses:
         _add_open(scope, period, group, facts)
     return facts
 
 
+OPEN_GROUP = ("merchant_id", "day", "link_id", "currency", "method", "card_brand", "amount_band")
+
+
 def _add_open(scope: _Scope, period: Period, group: tuple[str, ...], facts: Facts) -> None:
-    """Open payments are not rolled up: few at any moment, they are read directly."""
-    start, end = scope.bounds(period)
-    rows = Payment.objects.filter(
-        scope.common(method="payment_method_type", brand="card_brand"),
-        status=PaymentStatus.PENDING,
-        created_at__gte=start,
-        created_at__lt=end,
-    ).values_list(
-        "merchant_id",
-        "created_at",
-        "link_id",
-        "currency",
-        "payment_method_type",
-        "card_brand",
-        "amount",
-        "amount_refunded",
-    )
-    for merchant_id, created, link_id, currency, method, brand, amount, refunded in rows:
-        day = local_day(created, scope.zones[merchant_id])
-        if day not in period:
-            continue
-        row = {
-            "merchant_id": merchant_id,
-            "day": day,
-            "link_id": link_id,
-            "currency": currency,
-            "status": PaymentStatus.PENDING.value,
-            "method": method,
-            "card_brand": brand,
-            "failure_code": "",
-            "amount_band": amount_band(amount),
-        }
-        total = facts[tuple(row[name] for name in group)]
-        total[0] += 1
+    """Open payments are not rolled up (few at any moment, they change often): they are
+    summed from the payments table, once per period for the whole page."""
+    key = (period.start, period.end)
+    if key not in scope.open:
+        scope.open[key] = _raw_facts(
+            scope, period, OPEN_GROUP, statuses=[PaymentStatus.PENDING], by_amount=False
+        )
+    wanted = [OPEN_GROUP.index(g) if g in OPEN_GROUP else g for g in group]
+    fixed = {"status": PaymentStatus.PENDING.value, "code": ""}
+    for values, (n, amount, refunded) in scope.open[key].items():
+        total = facts[tuple(values[w] if isinstance(w, int) else fixed[w] for w in wanted)]
+        total[0] += n
         total[1] += amount
         total[2] += refunded
 
@@ -607,44 +721,49 @@ def _band_case() -> Case:
     )
 
 
-def _raw_facts(scope: _Scope, period: Period, group: tuple[str, ...]) -> Facts:
+def _raw_facts(
+    scope: _Scope,
+    period: Period,
+    group: tuple[str, ...],
+    *,
+    statuses: list[str] | None = None,
+    by_amount: bool = True,
+) -> Facts:
     """The same figures straight from the payments table: for filters the rollups cannot
-    answer (an amount range). One query per time zone among the merchants."""
+    answer (an amount range), and for the open payments. One query per time zone among
+    the merchants, through the indexes on (merchant, created_at) and (merchant, status,
+    created_at)."""
     facts: Facts = defaultdict(lambda: [0, 0, 0])
     for zone, ids in scope.by_zone().items():
         start, end = day_bounds(period.start, period.end, zone)
         expressions: dict[str, Any] = {
             "day": TruncDate("created_at", tzinfo=zone),
             "method": F("payment_method_type"),
-            "failure": Case(
+            "code": Case(
                 When(status=PaymentStatus.FAILED, then=F("failure_code")),
                 default=Value(""),
                 output_field=CharField(),
             ),
-            "band": _band_case(),
+            "amount_band": _band_case(),
         }
-        names = {"failure_code": "failure", "amount_band": "band"}
-        wanted = [names.get(g, g) for g in group]
         qs = Payment.objects.filter(
             scope.common(method="payment_method_type", brand="card_brand"),
-            scope.amount_q(),
+            scope.amount_q() if by_amount else Q(),
             merchant_id__in=ids,
             created_at__gte=start,
             created_at__lt=end,
         )
-        if statuses := scope.statuses():
-            qs = qs.filter(status__in=statuses)
-        qs = qs.annotate(**{k: v for k, v in expressions.items() if k in wanted})
+        if wanted := statuses or scope.statuses():
+            qs = qs.filter(status__in=wanted)
+        aliases = {f"g_{name}": expressions[name] for name in group if name in expressions}
+        columns = [f"g_{name}" if name in expressions else name for name in group]
         rows = (
-            qs.order_by()
-            .values_list(*wanted)
+            qs.annotate(**aliases)
+            .order_by()
+            .values_list(*columns)
             .annotate(Count("pk"), Sum("amount"), Sum("amount_refunded"))
         )
-        for *key, n, amount, refunded in rows:
-            total = facts[tuple(key)]
-            total[0] += n
-            total[1] += amount or 0
-            total[2] += refunded or 0
+        _collect(rows, facts, len(group))
     return facts
 
 
@@ -654,20 +773,12 @@ def _declines(scope: _Scope, period: Period, group: tuple[str, ...]) -> dict[tup
     Status and method filters do not apply: an attempt is not a payment's final state.
     """
     f = scope.filters
-    counts: dict[tuple[Any, ...], int] = defaultdict(int)
     if f.statuses and not set(f.statuses) & {PaymentStatus.PENDING, *ENDED_UNPAID}:
-        return counts  # only paid payments asked for: nothing was declined in them
+        return {}  # only paid payments asked for: nothing was declined in them
     if not f.by_amount:
-        q = Q(merchant_id__in=scope.ids, day__gte=period.start, day__lte=period.end)
-        if f.currencies:
-            q &= Q(currency__in=f.currencies)
-        if f.links:
-            q &= Q(link_id__in=f.links)
-        for *key, n in (
-            DeclineRollup.objects.filter(q).order_by().values_list(*group).annotate(Sum("attempts"))
-        ):
-            counts[tuple(key)] += n
-        return counts
+        rows = _rollup_rows(scope, "declines", period, group, months=True)
+        return {key: n for key, (n, _, _) in rows.items()}
+    counts: dict[tuple[Any, ...], int] = defaultdict(int)
     start, end = scope.bounds(period)
     events = PaymentEvent.objects.filter(
         kind="attempt_failed",
@@ -696,24 +807,18 @@ def _declines(scope: _Scope, period: Period, group: tuple[str, ...]) -> dict[tup
     return counts
 
 
-def _refund_steps(scope: _Scope, period: Period) -> dict[tuple[date, str], list[int]]:
+def _refund_steps(
+    scope: _Scope, period: Period, *, months: bool
+) -> dict[tuple[date, str], list[int]]:
     """Refunds that happened on the period's days: (day, currency) -> [refunds, amount]."""
     f = scope.filters
     steps: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
     if f.statuses and not set(f.statuses) & REFUNDED_STATUSES:
         return steps
     if not f.by_amount:
-        q = scope.common(method="method", brand="card_brand") & Q(
-            day__gte=period.start, day__lte=period.end
-        )
-        for day, currency, n, amount in (
-            RefundRollup.objects.filter(q)
-            .order_by()
-            .values_list("day", "currency")
-            .annotate(Sum("refunds"), Sum("refunded"))
-        ):
-            steps[(day, currency)][0] += n
-            steps[(day, currency)][1] += amount
+        rows = _rollup_rows(scope, "refunds", period, ("day", "currency"), months=months)
+        for key, (n, _, refunded) in rows.items():
+            steps[(key[0], key[1])] = [n, refunded]
         return steps
     start, end = scope.bounds(period)
     payments = Payment.objects.filter(
@@ -742,22 +847,8 @@ def _refund_steps(scope: _Scope, period: Period) -> dict[tuple[date, str], list[
 def _views(scope: _Scope, period: Period, group: tuple[str, ...]) -> dict[tuple[Any, ...], int]:
     """Page views on the period's days. A view has no amount, status or method: only the
     link and currency filters apply (a link's views count for its currency)."""
-    f = scope.filters
-    q = Q(merchant_id__in=scope.ids, day__gte=period.start, day__lte=period.end)
-    if f.links:
-        q &= Q(link_id__in=f.links)
-    if f.currencies:
-        q &= Q(
-            link_id__in=PaymentLink.objects.filter(
-                merchant_id__in=scope.ids, currency__in=f.currencies
-            ).values("pk")
-        )
-    counts: dict[tuple[Any, ...], int] = defaultdict(int)
-    for *key, n in (
-        ViewRollup.objects.filter(q).order_by().values_list(*group).annotate(Sum("views"))
-    ):
-        counts[tuple(key)] += n
-    return counts
+    rows = _rollup_rows(scope, "views", period, group, months=True)
+    return {key: n for key, (n, _, _) in rows.items()}
 
 
 # --- the page ---------------------------------------------------------------------------
@@ -776,18 +867,18 @@ def analytics(
         raise ValueError(f"bucket must be one of {BUCKETS}")
     scope = _Scope(merchants, filters)
     previous = period.previous()
-    both = Period(previous.start, period.end)
     starts = bucket_starts(period, bucket)
+    months = bucket == "month"
 
-    series = _facts(scope, both, ("day", "currency", "status", "method", "failure_code"))
-    now_facts = {k: v for k, v in series.items() if k[0] in period}
-    before_facts = {k: v for k, v in series.items() if k[0] in previous}
-    declines = _declines(scope, both, ("day", "code"))
-    views = _views(scope, both, ("day",))
-    refunds = _refund_steps(scope, period)
+    series = _facts(scope, period, ("day", "currency", "status"), months=months)
+    kinds = _facts(scope, period, ("currency", "status", "method", "card_brand", "code"))
+    before = _facts(scope, previous, ("currency", "status"))
+    declines = _declines(scope, period, ("code",))
+    declined_before = sum(_declines(scope, previous, ()).values())
+    views = sum(_views(scope, period, ()).values())
+    views_before = sum(_views(scope, previous, ()).values())
     by_link = _facts(scope, period, ("link_id", "currency", "status"))
     link_views = _views(scope, period, ("link_id",))
-    methods = _facts(scope, period, ("currency", "status", "method", "card_brand"))
     bands = _facts(scope, period, ("currency", "status", "amount_band"))
 
     return Analytics(
@@ -797,15 +888,20 @@ def analytics(
         starts=starts,
         filters=filters,
         source="payments" if filters.by_amount else "rollups",
-        headline=_headline(now_facts, before_facts, declines, views, period, previous),
-        received=_received(now_facts, starts, bucket),
-        statuses=_status_series(now_facts, starts, bucket),
-        success_rate=_success_series(now_facts, starts, bucket),
-        methods=_methods(methods),
+        headline=_headline(
+            kinds,
+            before,
+            (sum(declines.values()), declined_before),
+            (views, views_before),
+        ),
+        received=_received(series, starts, bucket),
+        statuses=_status_series(series, starts, bucket),
+        success_rate=_success_series(series, starts, bucket),
+        methods=_methods(kinds),
         links=_links(by_link, link_views, top_links),
         distribution=_distribution(bands),
-        refunds=_refund_series(refunds, starts, bucket),
-        reasons=_reasons(now_facts, {k: v for k, v in declines.items() if k[0] in period}),
+        refunds=_refund_series(_refund_steps(scope, period, months=months), starts, bucket),
+        reasons=_reasons(kinds, declines),
     )
 
 
@@ -820,76 +916,53 @@ def link_funnel(*, merchants: QuerySet[Merchant], link: PaymentLink, period: Per
     return funnels[0] if funnels else LinkFunnel(link.pk, link.title, 0, 0, 0, [])
 
 
-def _sum(facts: dict[tuple[Any, ...], list[int]], where: Any, index: int = 0) -> int:
-    return sum(v[index] for k, v in facts.items() if where(k))
-
-
 def _headline(
-    now: Facts,
-    before: Facts,
-    declines: dict[tuple[Any, ...], int],
-    views: dict[tuple[Any, ...], int],
-    period: Period,
-    previous: Period,
+    now: Facts, before: Facts, declined: tuple[int, int], views: tuple[int, int]
 ) -> Headline:
-    def paid(k: tuple[Any, ...]) -> bool:
-        return k[2] in COMPLETED_STATUSES
+    """From facts grouped by currency and status (first), for each period."""
 
-    def finished(k: tuple[Any, ...]) -> bool:
-        return k[2] in FINISHED_STATUSES
+    def count(facts: Facts, statuses: Any) -> int:
+        return sum(v[0] for k, v in facts.items() if statuses is None or k[1] in statuses)
 
-    def failed(k: tuple[Any, ...]) -> bool:
-        return k[2] == PaymentStatus.FAILED
+    def change(statuses: Any) -> Change:
+        return Change(count(now, statuses), count(before, statuses))
 
-    def change(index: int, where: Any) -> Change:
-        return Change(_sum(now, where, index), _sum(before, where, index))
-
-    def rate(p: Change, f: Change) -> Change | None:
-        if not f.current and not f.previous:
+    def rate(part: Change, whole: Change) -> Change | None:
+        if not whole.current and not whole.previous:
             return None
         return Change(
-            p.current / f.current if f.current else 0.0,
-            p.previous / f.previous if f.previous else 0.0,
+            part.current / whole.current if whole.current else 0.0,
+            part.previous / whole.previous if whole.previous else 0.0,
         )
 
-    paid_count, finished_count = change(0, paid), change(0, finished)
-    declined = Change(
-        sum(n for k, n in declines.items() if k[0] in period),
-        sum(n for k, n in declines.items() if k[0] in previous),
-    )
-    failed_count = change(0, failed)
-    view_count = Change(
-        sum(n for k, n in views.items() if k[0] in period),
-        sum(n for k, n in views.items() if k[0] in previous),
-    )
-    currencies = sorted({k[1] for k in (*now, *before)})
+    def money_in(facts: Facts, code: str) -> tuple[int, int, int]:
+        rows = [v for k, v in facts.items() if k[0] == code and k[1] in COMPLETED_STATUSES]
+        return sum(v[0] for v in rows), sum(v[1] for v in rows), sum(v[2] for v in rows)
+
     per_currency = []
-    for code in currencies:
-
-        def paid_in(k: tuple[Any, ...], code: str = code) -> bool:
-            return k[1] == code and k[2] in COMPLETED_STATUSES
-
-        gross, refunded = change(1, paid_in), change(2, paid_in)
+    for code in sorted({k[0] for k in (*now, *before)}):
+        (n, gross, refunded), (n0, gross0, refunded0) = money_in(now, code), money_in(before, code)
         per_currency.append(
             CurrencyHeadline(
                 currency=code,
-                gross=gross,
-                refunded=refunded,
-                net=Change(gross.current - refunded.current, gross.previous - refunded.previous),
-                paid=change(0, paid_in),
+                gross=Change(gross, gross0),
+                refunded=Change(refunded, refunded0),
+                net=Change(gross - refunded, gross0 - refunded0),
+                paid=Change(n, n0),
             )
         )
     per_currency.sort(key=lambda c: (-c.paid.current, c.currency))
+    paid, finished = change(COMPLETED_STATUSES), change(FINISHED_STATUSES)
+    failed = change({PaymentStatus.FAILED})
+    view_count = Change(*views)
     return Headline(
-        started=change(0, lambda k: True),
-        paid=paid_count,
-        finished=finished_count,
-        success_rate=rate(paid_count, finished_count),
-        failed_attempts=Change(
-            declined.current + failed_count.current, declined.previous + failed_count.previous
-        ),
+        started=change(None),
+        paid=paid,
+        finished=finished,
+        success_rate=rate(paid, finished),
+        failed_attempts=Change(declined[0] + failed.current, declined[1] + failed.previous),
         views=view_count,
-        conversion=rate(paid_count, view_count),
+        conversion=rate(paid, view_count),
         currencies=per_currency,
     )
 
@@ -899,20 +972,16 @@ def _slot(starts: list[date], bucket: str) -> dict[date, int]:
     return {bucket_of(start, bucket): n for n, start in enumerate(starts)}
 
 
-def _index(day: date, starts: list[date], bucket: str, slots: dict[date, int]) -> int:
-    return slots[bucket_of(day, bucket)]
-
-
 def _received(facts: Facts, starts: list[date], bucket: str) -> list[MoneySeries]:
     slots = _slot(starts, bucket)
     out: dict[str, MoneySeries] = {}
-    for (day, currency, status, _, _), (n, amount, refunded) in facts.items():
+    for (day, currency, status, *_), (n, amount, refunded) in facts.items():
         if status not in COMPLETED_STATUSES:
             continue
         series = out.get(currency) or out.setdefault(
             currency, MoneySeries(currency, *([0] * len(starts) for _ in range(4)))
         )
-        i = _index(day, starts, bucket, slots)
+        i = slots[bucket_of(day, bucket)]
         series.gross[i] += amount
         series.refunded[i] += refunded
         series.net[i] += amount - refunded
@@ -923,8 +992,8 @@ def _received(facts: Facts, starts: list[date], bucket: str) -> list[MoneySeries
 def _status_series(facts: Facts, starts: list[date], bucket: str) -> list[StatusSeries]:
     slots = _slot(starts, bucket)
     counts = {value: [0] * len(starts) for value in PaymentStatus.values}
-    for (day, _, status, _, _), (n, _, _) in facts.items():
-        counts[status][_index(day, starts, bucket, slots)] += n
+    for (day, _, status, *_), (n, _, _) in facts.items():
+        counts[status][slots[bucket_of(day, bucket)]] += n
     return [
         StatusSeries(value, label, counts[value])
         for value, label in PaymentStatus.choices
@@ -935,8 +1004,8 @@ def _status_series(facts: Facts, starts: list[date], bucket: str) -> list[Status
 def _success_series(facts: Facts, starts: list[date], bucket: str) -> list[float | None]:
     slots = _slot(starts, bucket)
     paid, finished = [0] * len(starts), [0] * len(starts)
-    for (day, _, status, _, _), (n, _, _) in facts.items():
-        i = _index(day, starts, bucket, slots)
+    for (day, _, status, *_), (n, _, _) in facts.items():
+        i = slots[bucket_of(day, bucket)]
         if status in COMPLETED_STATUSES:
             paid[i] += n
         if status in FINISHED_STATUSES:
@@ -946,7 +1015,7 @@ def _success_series(facts: Facts, starts: list[date], bucket: str) -> list[float
 
 def _methods(facts: Facts) -> list[MethodRow]:
     rows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for (currency, status, method, brand), (n, amount, _) in facts.items():
+    for (currency, status, method, brand, _), (n, amount, _) in facts.items():
         if status in COMPLETED_STATUSES:
             rows[(method_key(method, brand), currency)][0] += n
             rows[(method_key(method, brand), currency)][1] += amount
@@ -972,14 +1041,12 @@ def _links(facts: Facts, views: dict[tuple[Any, ...], int], top: int) -> list[Li
             entry["revenue"][currency][1] += amount - refunded
     for (link_id,) in views:
         per_link[link_id]
-    link_ids = sorted(per_link, key=lambda pk: (-per_link[pk]["paid"], -views.get((pk,), 0), pk))[
-        :top
-    ]
-    titles = dict(PaymentLink.objects.filter(pk__in=link_ids).values_list("pk", "title"))
+    ranked = sorted(per_link, key=lambda pk: (-per_link[pk]["paid"], -views.get((pk,), 0), pk))
+    titles = dict(PaymentLink.objects.filter(pk__in=ranked[:top]).values_list("pk", "title"))
     return [
         LinkFunnel(
             link_id=pk,
-            title=titles.get(pk, ""),
+            title=titles[pk],
             views=views.get((pk,), 0),
             started=per_link[pk]["started"],
             paid=per_link[pk]["paid"],
@@ -988,7 +1055,8 @@ def _links(facts: Facts, views: dict[tuple[Any, ...], int], top: int) -> list[Li
                 for code, (gross, net) in sorted(per_link[pk]["revenue"].items())
             ],
         )
-        for pk in link_ids
+        for pk in ranked[:top]
+        if pk in titles  # a deleted link's summary rows
     ]
 
 
@@ -1019,10 +1087,12 @@ def _refund_series(
     slots = _slot(starts, bucket)
     out: dict[str, RefundSeries] = {}
     for (day, currency), (n, amount) in steps.items():
+        if not n and not amount:
+            continue
         series = out.get(currency) or out.setdefault(
             currency, RefundSeries(currency, [0] * len(starts), [0] * len(starts))
         )
-        i = _index(day, starts, bucket, slots)
+        i = slots[bucket_of(day, bucket)]
         series.amounts[i] += amount
         series.counts[i] += n
     return sorted(out.values(), key=lambda s: s.currency)
@@ -1030,9 +1100,9 @@ def _refund_series(
 
 def _reasons(facts: Facts, declines: dict[tuple[Any, ...], int]) -> list[Reason]:
     counts: dict[tuple[str, str, str], int] = defaultdict(int)
-    for (_, code), n in declines.items():
+    for (code,), n in declines.items():
         counts[("declined", code, "")] += n
-    for (_, _, status, method, failure), (n, _, _) in facts.items():
+    for (_, status, method, _, failure), (n, _, _) in facts.items():
         if status == PaymentStatus.FAILED:
             counts[("failed", failure, method)] += n
         elif status in (PaymentStatus.EXPIRED, PaymentStatus.CANCELED):

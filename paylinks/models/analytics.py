@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -214,3 +215,102 @@ class ViewRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.views} views"
+
+
+# --- summaries: the same figures with fewer dimensions ------------------------------------
+@dataclass(frozen=True)
+class Grouping:
+    """One way of summing a rollup table's rows: fewer dimensions (and, when ``monthly``,
+    calendar months instead of days), so a long period reads thousands of rows instead of
+    hundreds of thousands. A summary row is a projection of the detailed rows and is kept
+    in the same transaction as them."""
+
+    id: int
+    kind: str
+    """Which detailed table it sums: ``payments``, ``declines``, ``views`` or ``refunds``."""
+    monthly: bool
+    dims: frozenset[str]
+    """Dimensions kept, by the summary's column names (``code`` is the failure code of a
+    payment, the decline code of an attempt)."""
+
+
+_BY_METHOD = frozenset({"currency", "status", "method", "card_brand", "code"})
+#: Per kind, smallest first: a reader takes the first grouping that has what it needs.
+GROUPINGS: tuple[Grouping, ...] = (
+    Grouping(13, "payments", False, frozenset({"currency", "status"})),
+    Grouping(14, "payments", True, frozenset({"currency", "status"})),
+    Grouping(1, "payments", False, _BY_METHOD),
+    Grouping(2, "payments", True, _BY_METHOD),
+    Grouping(3, "payments", False, frozenset({"currency", "status", "amount_band"})),
+    Grouping(4, "payments", True, frozenset({"currency", "status", "amount_band"})),
+    Grouping(5, "payments", False, frozenset({"link_id", "currency", "status"})),
+    Grouping(6, "payments", True, frozenset({"link_id", "currency", "status"})),
+    Grouping(7, "declines", False, frozenset({"currency", "code"})),
+    Grouping(8, "declines", True, frozenset({"currency", "code"})),
+    Grouping(9, "views", False, frozenset()),
+    Grouping(10, "views", True, frozenset({"link_id"})),
+    Grouping(11, "refunds", False, frozenset({"currency"})),
+    Grouping(12, "refunds", True, frozenset({"currency"})),
+)
+
+#: The summary's dimension columns, and the value a column has when it is summed over.
+SUMMARY_DIMS: dict[str, Any] = {
+    "link_id": 0,
+    "currency": "",
+    "status": "",
+    "method": "",
+    "card_brand": "",
+    "code": "",
+    "amount_band": -1,
+}
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+class RollupSummary(models.Model):
+    """Rows of every ``Grouping``: the rollups summed over the dimensions a grouping drops.
+
+    ``day`` is the day, or for a monthly grouping the first day of the month. A column a
+    grouping drops holds its ``SUMMARY_DIMS`` value. ``n`` counts payments, declined
+    attempts, views or refunds; ``amount`` and ``refunded`` are minor units of ``currency``.
+    """
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    grouping = models.PositiveSmallIntegerField()
+    day = models.DateField()
+    link_id = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    status = models.CharField(max_length=20, blank=True)
+    method = models.CharField(max_length=40, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    code = models.CharField(max_length=60, blank=True)
+    amount_band = models.SmallIntegerField(default=-1)
+    n = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+    refunded = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "merchant",
+                    "grouping",
+                    "day",
+                    "link_id",
+                    "currency",
+                    "status",
+                    "method",
+                    "card_brand",
+                    "code",
+                    "amount_band",
+                ],
+                name="rollupsummary_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} grouping {self.grouping}: {self.n}"

@@ -44,15 +44,19 @@ from django.utils import timezone
 from paylinks.models import LinkView, Merchant, Payment, PaymentEvent, PaymentStatus
 from paylinks.models.analytics import (
     BAND_COUNT,
+    GROUPINGS,
+    SUMMARY_DIMS,
     DeclineRollup,
     PaymentRollup,
     RefundRollup,
+    RollupSummary,
     ViewRollup,
     amount_band,
     band_floor,
     day_bounds,
     decline_code,
     local_day,
+    month_of,
     refunded_after,
 )
 from paylinks.models.payments import PARTIALLY_LOADED, ROLLUP_FIELDS
@@ -62,7 +66,14 @@ logger = logging.getLogger(__name__)
 #: PostgreSQL advisory locks are (int4, int4) pairs: this namespace, the merchant's id.
 LOCK_NAMESPACE = 0x50_4C_52_55  # "PLRU"
 REFUND_STATUSES = (PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
-ROLLUP_MODELS: tuple[type[Model], ...] = (PaymentRollup, RefundRollup, DeclineRollup, ViewRollup)
+ROLLUP_MODELS: tuple[type[Model], ...] = (
+    PaymentRollup,
+    RefundRollup,
+    DeclineRollup,
+    ViewRollup,
+    RollupSummary,
+)
+DETAILED_MODELS = ROLLUP_MODELS[:-1]
 
 
 @dataclass(frozen=True)
@@ -104,7 +115,8 @@ def payment_key(state: PaymentState, zone: zoneinfo.ZoneInfo) -> tuple[Any, ...]
 
 
 class _Deltas:
-    """Changes to rollup counters, merged per row, written as one upsert per table."""
+    """Changes to rollup counters, merged per row, written as one upsert per table; every
+    change to a detailed row also moves the summary rows it is part of."""
 
     def __init__(self) -> None:
         self.rows: dict[type[Model], dict[tuple[Any, ...], list[int]]] = defaultdict(dict)
@@ -115,6 +127,10 @@ class _Deltas:
             row[n] += value
 
     def apply(self) -> None:
+        for model, rows in list(self.rows.items()):
+            for key, values in rows.items():
+                for summary_key, summary_values in summary_rows(model, key, values):
+                    self.add(RollupSummary, summary_key, summary_values)
         for model in ROLLUP_MODELS:  # a fixed order, and sorted keys: no deadlocks
             changed = sorted(
                 (key, values) for key, values in self.rows.get(model, {}).items() if any(values)
@@ -127,6 +143,10 @@ class _Deltas:
 class _Spec:
     keys: tuple[str, ...]
     values: tuple[str, ...]
+    kind: str = ""
+    """The ``Grouping.kind`` of a detailed table."""
+    summary: tuple[str, str, str] = ("", "", "")
+    """Which of ``values`` become the summary's ``n``, ``amount`` and ``refunded``."""
 
 
 _SPECS: dict[type[Model], _Spec] = {
@@ -143,16 +163,59 @@ _SPECS: dict[type[Model], _Spec] = {
             "amount_band",
         ),
         values=("payments", "amount", "refunded"),
+        kind="payments",
+        summary=("payments", "amount", "refunded"),
     ),
     RefundRollup: _Spec(
         keys=("merchant_id", "day", "link_id", "currency", "method", "card_brand"),
         values=("refunds", "refunded"),
+        kind="refunds",
+        summary=("refunds", "", "refunded"),
     ),
     DeclineRollup: _Spec(
-        keys=("merchant_id", "day", "link_id", "currency", "code"), values=("attempts",)
+        keys=("merchant_id", "day", "link_id", "currency", "code"),
+        values=("attempts",),
+        kind="declines",
+        summary=("attempts", "", ""),
     ),
-    ViewRollup: _Spec(keys=("merchant_id", "day", "link_id"), values=("views",)),
+    ViewRollup: _Spec(
+        keys=("merchant_id", "day", "link_id"),
+        values=("views",),
+        kind="views",
+        summary=("views", "", ""),
+    ),
+    RollupSummary: _Spec(
+        keys=("merchant_id", "grouping", "day", *SUMMARY_DIMS),
+        values=("n", "amount", "refunded"),
+    ),
 }
+#: A detailed table's column for each summary dimension (the failure code is ``code``).
+_SUMMARY_SOURCE: dict[str, dict[type[Model], str]] = {"code": {PaymentRollup: "failure_code"}}
+
+
+def _source_column(model: type[Model], dim: str) -> str:
+    return _SUMMARY_SOURCE.get(dim, {}).get(model, dim)
+
+
+def summary_rows(
+    model: type[Model], key: tuple[Any, ...], values: Iterable[int]
+) -> Iterator[tuple[tuple[Any, ...], tuple[int, int, int]]]:
+    """The summary rows (``RollupSummary`` key, figures) one detailed row counts in."""
+    spec = _SPECS[model]
+    if not spec.kind:
+        return
+    named = dict(zip(spec.keys, key, strict=True))
+    figures = dict(zip(spec.values, values, strict=True))
+    measures = tuple(figures[name] if name else 0 for name in spec.summary)
+    for grouping in GROUPINGS:
+        if grouping.kind != spec.kind:
+            continue
+        day = month_of(named["day"]) if grouping.monthly else named["day"]
+        dims = tuple(
+            named[_source_column(model, dim)] if dim in grouping.dims else default
+            for dim, default in SUMMARY_DIMS.items()
+        )
+        yield (named["merchant_id"], grouping.id, day, *dims), measures  # type: ignore[misc]
 
 
 def _upsert(model: type[Model], rows: list[tuple[tuple[Any, ...], list[int]]]) -> None:
@@ -295,28 +358,28 @@ class Rebuilt:
     rows: int = 0
 
 
-def rebuild(*, merchant: Merchant, chunk_days: int = 31) -> Rebuilt:
+def rebuild(*, merchant: Merchant) -> Rebuilt:
     """Recompute every rollup row of ``merchant`` from the raw tables.
 
-    Safe while payments flow (see the module's docstring): each chunk of ``chunk_days``
-    days is replaced in one short transaction, so writers for this merchant wait at most
-    one chunk. Rows outside the merchant's data (an earlier time zone's days) are removed.
+    Safe while payments flow (see the module's docstring): each calendar month is replaced
+    in one short transaction, so writers for this merchant wait at most one month's
+    rebuild. Rows outside the merchant's data (an earlier time zone's days) are removed.
     """
     result = Rebuilt(merchant=merchant.slug)
     zone = zoneinfo.ZoneInfo(Merchant.objects.get(pk=merchant.pk).timezone)
     first, last = _data_days(merchant, zone)
-    day = first
-    while day <= last:
-        chunk_end = min(day + timedelta(days=chunk_days - 1), last)
-        result.rows += _rebuild_chunk(merchant.pk, day, chunk_end)
+    first, month = month_of(first), month_of(first)
+    while month <= last:
+        following = month_of(month + timedelta(days=31))
+        result.rows += _rebuild_chunk(merchant.pk, month, following - timedelta(days=1))
         result.chunks += 1
-        day = chunk_end + timedelta(days=1)
+        last_day, month = following - timedelta(days=1), following
     with transaction.atomic():
         _lock_exclusive(merchant.pk)
-        outside = Q(merchant_id=merchant.pk) & (Q(day__lt=first) | Q(day__gt=last))
+        outside = Q(merchant_id=merchant.pk) & (Q(day__lt=first) | Q(day__gt=last_day))
         for model in ROLLUP_MODELS:
             model._default_manager.filter(outside).delete()
-    result.days = (last - first).days + 1
+    result.days = (last_day - first).days + 1
     return result
 
 
@@ -367,7 +430,43 @@ def _rebuild_chunk(merchant_id: int, first: date, last: date) -> int:
         rows += _insert_views(merchant_id, zone, start, end)
         rows += _bulk(RefundRollup, _refund_rows(merchant_id, zone, start, end))
         rows += _bulk(DeclineRollup, _decline_rows(merchant_id, zone, start, end))
-        return rows
+        return rows + _insert_summaries(merchant_id, first, last)
+
+
+def _insert_summaries(merchant_id: int, first: date, last: date) -> int:
+    """Every grouping's rows for the days ``first`` .. ``last`` (whole months), summed from
+    the detailed rows just written."""
+    q = connection.ops.quote_name
+    spec = _SPECS[RollupSummary]
+    columns = ", ".join(q(c) for c in (*spec.keys, *spec.values))
+    written = 0
+    for model in DETAILED_MODELS:
+        source = _SPECS[model]
+        for grouping in (g for g in GROUPINGS if g.kind == source.kind):
+            kept = [
+                q(_source_column(model, dim)) if dim in grouping.dims else "%s"
+                for dim in SUMMARY_DIMS
+            ]
+            defaults = [d for dim, d in SUMMARY_DIMS.items() if dim not in grouping.dims]
+            day = "%s" if grouping.monthly else q("day")
+            sums = ", ".join(f"SUM({q(v)})" if v else "0" for v in source.summary)
+            by = [q(_source_column(model, d)) for d in SUMMARY_DIMS if d in grouping.dims]
+            group = ", ".join([*([] if grouping.monthly else [q("day")]), *by]) or "1"
+            sql = (
+                f"INSERT INTO {q(RollupSummary._meta.db_table)} ({columns}) "  # noqa: S608
+                f"SELECT merchant_id, %s, {day}, {', '.join(kept)}, {sums} "
+                f"FROM {q(model._meta.db_table)} "
+                f"WHERE merchant_id = %s AND {q('day')} >= %s AND {q('day')} <= %s "
+                f"GROUP BY merchant_id, {group}"
+            )
+            params: list[Any] = [grouping.id]
+            if grouping.monthly:
+                params.append(first)
+            params += [*defaults, merchant_id, first, last]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                written += max(cursor.rowcount, 0)
+    return written
 
 
 def band_case_sql(column: str) -> str:

@@ -11,7 +11,14 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from paylinks.models import LinkView, Merchant, Payment, PaymentEvent
-from paylinks.models.analytics import DeclineRollup, PaymentRollup, RefundRollup, ViewRollup
+from paylinks.models.analytics import (
+    GROUPINGS,
+    DeclineRollup,
+    PaymentRollup,
+    RefundRollup,
+    RollupSummary,
+    ViewRollup,
+)
 
 LADDER = [step * 10**power for power in range(10) for step in (1, 2, 5)]
 
@@ -73,7 +80,43 @@ def expected() -> dict[str, Counter[tuple[Any, ...]]]:
     for v in LinkView.objects.select_related("link"):
         merchant_id = v.link.merchant_id
         out["views"][(merchant_id, day(merchant_id, v.window_start), v.link_id, "views")] += 1
+    out["summary"] = _summaries(out)
     return {name: _nonzero(counter) for name, counter in out.items()}
+
+
+# The detailed rows' dimension names, per table, as the summary calls them.
+DIMENSIONS = {
+    "payments": ("link_id", "currency", "status", "method", "card_brand", "code", "amount_band"),
+    "refunds": ("link_id", "currency", "method", "card_brand"),
+    "declines": ("link_id", "currency", "code"),
+    "views": ("link_id",),
+}
+FIGURES = {
+    "payments": "payments",
+    "views": "views",
+    "declines": "attempts",
+    "refunds": "refunds",
+    "amount": "amount",
+    "refunded": "refunded",
+}
+EMPTY = {"link_id": 0, "currency": "", "status": "", "method": "", "card_brand": "", "code": ""}
+EMPTY["amount_band"] = -1
+
+
+def _summaries(out: dict[str, Counter[tuple[Any, ...]]]) -> Counter[tuple[Any, ...]]:
+    """Each grouping: the detailed rows summed over the dimensions it leaves out."""
+    summary: Counter[tuple[Any, ...]] = Counter()
+    for kind, names in DIMENSIONS.items():
+        for (merchant_id, day, *values, figure), number in out[kind].items():
+            named = dict(zip(names, values, strict=True))
+            column = {"amount": "amount", "refunded": "refunded"}.get(figure, "n")
+            for g in GROUPINGS:
+                if g.kind != kind:
+                    continue
+                when = day.replace(day=1) if g.monthly else day
+                dims = tuple(named[d] if d in g.dims else EMPTY[d] for d in EMPTY)
+                summary[(merchant_id, g.id, when, *dims, column)] += number
+    return summary
 
 
 def stored() -> dict[str, Counter[tuple[Any, ...]]]:
@@ -104,6 +147,11 @@ def stored() -> dict[str, Counter[tuple[Any, ...]]]:
             ("attempts",),
         ),
         "views": (ViewRollup, ("merchant_id", "day", "link_id"), ("views",)),
+        "summary": (
+            RollupSummary,
+            ("merchant_id", "grouping", "day", *EMPTY),
+            ("n", "amount", "refunded"),
+        ),
     }
     out: dict[str, Counter[tuple[Any, ...]]] = {}
     for name, (model, keys, values) in tables.items():

@@ -62,7 +62,7 @@ def test_a_rebuild_gives_the_same_rows_and_repairs_damage() -> None:
         payments=5,
     )
     for merchant in Merchant.objects.all():
-        rollups.rebuild(merchant=merchant, chunk_days=1)
+        rollups.rebuild(merchant=merchant)
     assert_exact()
 
 
@@ -172,7 +172,7 @@ def test_a_rebuild_while_payments_change_stays_exact() -> None:
 
     def rebuild() -> None:
         for _ in range(3):
-            rollups.rebuild(merchant=Merchant.objects.get(pk=merchant.pk), chunk_days=1)
+            rollups.rebuild(merchant=Merchant.objects.get(pk=merchant.pk))
 
     def sync_all(batch: list[Payment]) -> None:
         for payment in batch:

@@ -16,26 +16,17 @@ class Command(BaseCommand):
     help = (
         "Rebuild the analytics rollups of one or more merchants (--merchant SLUG, repeatable) "
         "or of every merchant (--all) from payments, their timeline and link views. Safe "
-        "while payments flow: each chunk of days is replaced in one short transaction."
+        "while payments flow: each month is replaced in one short transaction."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--merchant", action="append", default=[], metavar="SLUG")
         parser.add_argument("--all", action="store_true", help="Every merchant.")
-        parser.add_argument(
-            "--chunk-days",
-            type=int,
-            default=31,
-            help="Days rebuilt per transaction (default 31); writers for the merchant wait "
-            "at most one chunk.",
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         slugs, every = options["merchant"], options["all"]
         if bool(slugs) == bool(every):
             raise CommandError("Name merchants with --merchant SLUG, or pass --all.")
-        if options["chunk_days"] < 1:
-            raise CommandError("--chunk-days must be at least 1.")
         merchants = Merchant.objects.order_by("pk")
         if slugs:
             merchants = merchants.filter(slug__in=slugs)
@@ -44,8 +35,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No merchant with slug {', '.join(sorted(missing))}.")
         for merchant in merchants.iterator():
             started = time.perf_counter()
-            done = rollups.rebuild(merchant=merchant, chunk_days=options["chunk_days"])
+            done = rollups.rebuild(merchant=merchant)
             self.stdout.write(
-                f"{done.merchant}: {done.rows:,} rows over {done.days:,} days in {done.chunks} "
-                f"chunks ({time.perf_counter() - started:.1f} s)"
+                f"{done.merchant}: {done.rows:,} rows over {done.days:,} days, one transaction "
+                f"per month ({time.perf_counter() - started:.1f} s)"
             )

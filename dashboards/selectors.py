@@ -460,7 +460,7 @@ class _Scope:
             pk: zoneinfo.ZoneInfo(name) for pk, name in merchants.values_list("pk", "timezone")
         }
         self.ids = sorted(self.zones)
-        self.open: dict[tuple[date, date], Facts] = {}
+        self.raw: dict[tuple[date, date, bool], Facts] = {}
 
     def bounds(self, period: Period) -> tuple[datetime, datetime]:
         """Instants covering ``period`` in every merchant's zone."""
@@ -489,8 +489,8 @@ class _Scope:
     def statuses(self) -> list[str] | None:
         return list(self.filters.statuses) or None
 
-    def amount_q(self) -> Q:
-        """The amount range, in minor units per currency."""
+    def amount_q(self, prefix: str = "") -> Q:
+        """The amount range, in minor units per currency (of ``prefix`` + amount)."""
         f = self.filters
         currencies = f.currencies or tuple(
             PaymentLink.objects.filter(merchant_id__in=self.ids)
@@ -501,11 +501,11 @@ class _Scope:
         q = Q(pk__in=[])
         for code in currencies:
             places = money.get_currency(code).exponent
-            part = Q(currency=code)
+            part = Q(**{f"{prefix}currency": code})
             if f.amount_min is not None:
-                part &= Q(amount__gte=math.ceil(f.amount_min * 10**places))
+                part &= Q(**{f"{prefix}amount__gte": math.ceil(f.amount_min * 10**places)})
             if f.amount_max is not None:
-                part &= Q(amount__lte=math.floor(f.amount_max * 10**places))
+                part &= Q(**{f"{prefix}amount__lte": math.floor(f.amount_max * 10**places)})
             q |= part
         return q
 
@@ -682,35 +682,63 @@ def _facts(scope: _Scope, period: Period, group: tuple[str, ...], *, months: boo
     (``merchant_id``, ``day`` and summary column names): the rollups plus the open
     payments, or the payments table when the filters include an amount range."""
     if scope.filters.by_amount:
-        return _raw_facts(scope, period, group)
+        if "link_id" in group:  # the links table: its own, narrower query
+            return _raw_facts(scope, period, group)
+        return _fold(_payments_table(scope, period), group)
     statuses = scope.statuses()
     if statuses == [PaymentStatus.PENDING]:
         facts: Facts = defaultdict(lambda: [0, 0, 0])
     else:
         facts = _rollup_rows(scope, "payments", period, group, months=months)
     if statuses is None or PaymentStatus.PENDING in statuses:
-        _add_open(scope, period, group, facts)
+        _fold(_payments_table(scope, period, open_only=True), group, facts)
     return facts
 
 
-OPEN_GROUP = ("merchant_id", "day", "link_id", "currency", "method", "card_brand", "amount_band")
+#: What a page reads from the payments table, summed in the database once per period and
+#: folded into each figure's grouping in Python.
+RAW_GROUP = (
+    "merchant_id",
+    "day",
+    "link_id",
+    "currency",
+    "status",
+    "method",
+    "card_brand",
+    "code",
+    "amount_band",
+)
 
 
-def _add_open(scope: _Scope, period: Period, group: tuple[str, ...], facts: Facts) -> None:
-    """Open payments are not rolled up (few at any moment, they change often): they are
-    summed from the payments table, once per period for the whole page."""
-    key = (period.start, period.end)
-    if key not in scope.open:
-        scope.open[key] = _raw_facts(
-            scope, period, OPEN_GROUP, statuses=[PaymentStatus.PENDING], by_amount=False
+def _payments_table(scope: _Scope, period: Period, *, open_only: bool = False) -> Facts:
+    """Payments read directly, grouped by ``RAW_GROUP``: the open ones (not rolled up: few
+    at any moment, they change often), or all of them except by link when an amount range
+    rules the rollups out."""
+    key = (period.start, period.end, open_only)
+    if key not in scope.raw:
+        group = RAW_GROUP if open_only else tuple(g for g in RAW_GROUP if g != "link_id")
+        facts = _raw_facts(
+            scope,
+            period,
+            group,
+            statuses=[PaymentStatus.PENDING] if open_only else None,
+            by_amount=not open_only,
         )
-    wanted = [OPEN_GROUP.index(g) if g in OPEN_GROUP else g for g in group]
-    fixed = {"status": PaymentStatus.PENDING.value, "code": ""}
-    for values, (n, amount, refunded) in scope.open[key].items():
-        total = facts[tuple(values[w] if isinstance(w, int) else fixed[w] for w in wanted)]
+        if not open_only:  # no link: by link the amount range has its own query
+            facts = {(*k[:2], 0, *k[2:]): v for k, v in facts.items()}
+        scope.raw[key] = facts
+    return scope.raw[key]
+
+
+def _fold(source: Facts, group: tuple[str, ...], into: Facts | None = None) -> Facts:
+    facts: Facts = into if into is not None else defaultdict(lambda: [0, 0, 0])
+    positions = [RAW_GROUP.index(g) for g in group]
+    for values, (n, amount, refunded) in source.items():
+        total = facts[tuple(values[p] for p in positions)]
         total[0] += n
         total[1] += amount
         total[2] += refunded
+    return facts
 
 
 def _band_case() -> Case:
@@ -781,11 +809,11 @@ def _declines(scope: _Scope, period: Period, group: tuple[str, ...]) -> dict[tup
     counts: dict[tuple[Any, ...], int] = defaultdict(int)
     start, end = scope.bounds(period)
     events = PaymentEvent.objects.filter(
+        scope.amount_q("payment__"),
         kind="attempt_failed",
         created_at__gte=start,
         created_at__lt=end,
         payment__merchant_id__in=scope.ids,
-        payment__in=Payment.objects.filter(scope.amount_q(), merchant_id__in=scope.ids),
     )
     if f.currencies:
         events = events.filter(payment__currency__in=f.currencies)
@@ -821,26 +849,39 @@ def _refund_steps(
             steps[(key[0], key[1])] = [n, refunded]
         return steps
     start, end = scope.bounds(period)
-    payments = Payment.objects.filter(
-        scope.common(method="payment_method_type", brand="card_brand"),
-        scope.amount_q(),
-        status__in=list(REFUNDED_STATUSES),
-    )
-    events = PaymentEvent.objects.filter(
+    refunds = PaymentEvent.objects.filter(
+        scope.amount_q("payment__"),
+        Q(
+            payment__in=Payment.objects.filter(
+                scope.common(method="payment_method_type", brand="card_brand")
+            )
+        ),
         kind="status_changed",
         to_status__in=list(REFUNDED_STATUSES),
-        payment__in=payments,
-    ).order_by("payment_id", "created_at", "id")
-    before: dict[int, int] = {}
-    for payment_id, at, data, merchant_id, currency in events.values_list(
-        "payment_id", "created_at", "data", "payment__merchant_id", "payment__currency"
-    ):
-        total = refunded_after(data)
-        step = total - before.get(payment_id, 0)
-        before[payment_id] = total
-        if start <= at < end and (day := local_day(at, scope.zones[merchant_id])) in period:
-            steps[(day, currency)][0] += 1
-            steps[(day, currency)][1] += step
+        created_at__gte=start,
+        created_at__lt=end,
+    )
+    found = list(
+        refunds.values_list(
+            "payment_id", "created_at", "id", "data", "payment__merchant_id", "payment__currency"
+        )
+    )
+    # Each refund's step is its total minus the refund event before it, which may be older
+    # than the period.
+    earlier: dict[int, list[tuple[datetime, int, int]]] = defaultdict(list)
+    for payment_id, at, pk, data in PaymentEvent.objects.filter(
+        payment_id__in={row[0] for row in found},
+        kind="status_changed",
+        to_status__in=list(REFUNDED_STATUSES),
+    ).values_list("payment_id", "created_at", "id", "data"):
+        earlier[payment_id].append((at, pk, refunded_after(data)))
+    for payment_id, at, pk, data, merchant_id, currency in found:
+        day = local_day(at, scope.zones[merchant_id])
+        if day not in period:
+            continue
+        before = [t for a, p, t in earlier[payment_id] if (a, p) < (at, pk)]
+        steps[(day, currency)][0] += 1
+        steps[(day, currency)][1] += refunded_after(data) - (max(before) if before else 0)
     return steps
 
 

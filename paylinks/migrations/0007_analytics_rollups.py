@@ -292,4 +292,25 @@ class Migration(migrations.Migration):
                 fields=("merchant", "day", "link"), name="viewrollup_key"
             ),
         ),
+        migrations.RemoveIndex(
+            model_name="payment",
+            name="payment_merchant_created",
+        ),
+        migrations.AddIndex(
+            model_name="payment",
+            index=models.Index(
+                fields=["merchant", "-created_at"],
+                include=(
+                    "currency",
+                    "amount",
+                    "amount_refunded",
+                    "status",
+                    "link",
+                    "payment_method_type",
+                    "card_brand",
+                    "failure_code",
+                ),
+                name="payment_merchant_created",
+            ),
+        ),
     ]

@@ -29,7 +29,6 @@ from typing import Any
 
 import plotly.graph_objects as go
 from django.conf import settings
-from plotly.subplots import make_subplots
 
 from paylinks import money
 from paylinks.models import PaymentStatus
@@ -138,7 +137,7 @@ class Chart:
     title: str
     figure: go.Figure
     table: Table
-    roles: list[str | list[str]] = field(default_factory=list)
+    roles: Sequence[str | list[str]] = field(default_factory=list)
     """The colour role of each trace (``series:0``, ``status:failed``; a list when each bar
     has its own), so the other mode's colours can be swapped in (``colors``)."""
     empty: bool = False
@@ -264,17 +263,13 @@ def received(data: Analytics, theme: Theme) -> Chart:
     if not data.received:
         return _empty("received", title, theme, headers)
     panels = len(data.received)
-    fig = make_subplots(
-        rows=panels,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.12 if panels > 1 else 0.0,
-        subplot_titles=[s.currency for s in data.received] if panels > 1 else None,
-    )
     traces, roles = [], []
     x = _axis_x(data.starts, data.bucket)
+    layout = _layout(theme, height=200 * panels + 100)
+    gap = 0.1 if panels > 1 else 0.0
+    height = (1 - gap * (panels - 1)) / panels
     for n, series in enumerate(data.received):
-        axis = "" if n == 0 else str(n + 1)
+        suffix = "" if n == 0 else str(n + 1)
         for name, values, dash, role in (
             ("Net", series.net, "solid", "series:0"),
             ("Gross", series.gross, "dot", "series:1"),
@@ -286,25 +281,28 @@ def received(data: Analytics, theme: Theme) -> Chart:
                     "name": f"{name} ({series.currency})",
                     "y": [_major(v, series.currency) for v in values],
                     "line": {"color": _color(role, theme), "width": 2, "dash": dash},
-                    "xaxis": f"x{axis}",
-                    "yaxis": f"y{axis}",
+                    "xaxis": f"x{suffix}",
+                    "yaxis": f"y{suffix}",
                     "hovertemplate": f"%{{y:,.2f}} {series.currency}<extra>{name}</extra>",
                     **x,
                 }
             )
             roles.append(role)
-    layout = fig.layout.to_plotly_json()
-    layout.update(_layout(theme, height=220 * panels + 80))
-    for n, series in enumerate(data.received):
-        key = "yaxis" if n == 0 else f"yaxis{n + 1}"
-        layout[key] = {
-            **layout.get(key, {}),
+        # Panels top to bottom, each currency on its own axis, the x axes linked.
+        top = 1 - n * (height + gap)
+        layout[f"yaxis{suffix}"] = {
+            "domain": [max(top - height, 0), top],
             "title": {"text": series.currency},
             "gridcolor": theme.grid,
             "rangemode": "tozero",
+            "anchor": f"x{suffix}",
         }
-        xkey = "xaxis" if n == 0 else f"xaxis{n + 1}"
-        layout[xkey] = {**layout.get(xkey, {}), "gridcolor": theme.grid, "type": "date"}
+        layout[f"xaxis{suffix}"] = {
+            "type": "date",
+            "gridcolor": theme.grid,
+            "anchor": f"y{suffix}",
+            **({"matches": "x", "showticklabels": n == panels - 1} if n else {}),
+        }
     rows = [
         [
             _label(day, data.bucket),

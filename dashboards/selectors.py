@@ -8,12 +8,14 @@ their currency beside them; amounts in different currencies are never added toge
 from __future__ import annotations
 
 import math
+import operator
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import reduce
 from typing import Any
 
 from django.db.models import Case, CharField, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
@@ -40,7 +42,6 @@ from paylinks.models.analytics import (
     BAND_COUNT,
     GROUPINGS,
     DeclineRollup,
-    Grouping,
     PaymentRollup,
     RefundRollup,
     RollupSummary,
@@ -471,6 +472,18 @@ class _Scope:
             )
         return min(e[0] for e in edges), max(e[1] for e in edges)
 
+    def may_have_open(self, period: Period) -> bool:
+        """Whether an open payment can fall in ``period``: none is older than the oldest
+        one (one index lookup per page), so older periods need no query for them."""
+        if not hasattr(self, "_oldest_open"):
+            self._oldest_open = (
+                Payment.objects.filter(merchant_id__in=self.ids, status=PaymentStatus.PENDING)
+                .order_by("created_at")
+                .values_list("created_at", flat=True)
+                .first()
+            )
+        return self._oldest_open is not None and self._oldest_open < self.bounds(period)[1]
+
     def by_zone(self) -> dict[zoneinfo.ZoneInfo, list[int]]:
         grouped: dict[zoneinfo.ZoneInfo, list[int]] = defaultdict(list)
         for pk, zone in self.zones.items():
@@ -578,13 +591,16 @@ def _rollup_rows(
     monthly = [g for g in GROUPINGS if g.kind == kind and g.monthly and need <= g.dims]
     facts: Facts = defaultdict(lambda: [0, 0, 0])
     edges, whole = _split(period) if months and monthly else ([period], None)
-    for part in edges:
-        if daily:
-            _read_summary(scope, kind, daily[0], part, group, facts)
-        else:
+    if not daily:
+        for part in edges:
             _read_detailed(scope, kind, part, group, facts)
+        edges = []
+    # One query: the edge days from the daily grouping, whole months from the monthly one.
+    parts = [Q(grouping=daily[0].id, day__gte=e.start, day__lte=e.end) for e in edges]
     if whole is not None:
-        _read_summary(scope, kind, monthly[0], whole, group, facts)
+        parts.append(Q(grouping=monthly[0].id, day__gte=whole.start, day__lte=whole.end))
+    if parts:
+        _read_summary(scope, kind, reduce(operator.or_, parts), group, facts)
     return facts
 
 
@@ -635,21 +651,9 @@ def _collect(rows: Iterable[Any], facts: Facts, width: int) -> None:
         total[2] += refunded or 0
 
 
-def _read_summary(
-    scope: _Scope,
-    kind: str,
-    grouping: Grouping,
-    period: Period,
-    group: tuple[str, ...],
-    facts: Facts,
-) -> None:
+def _read_summary(scope: _Scope, kind: str, where: Q, group: tuple[str, ...], facts: Facts) -> None:
     rows = (
-        RollupSummary.objects.filter(
-            _filter_q(scope, kind, {}),
-            grouping=grouping.id,
-            day__gte=month_of(period.start) if grouping.monthly else period.start,
-            day__lte=period.end,
-        )
+        RollupSummary.objects.filter(_filter_q(scope, kind, {}), where)
         .order_by()
         .values_list(*group)
         .annotate(Sum("n"), Sum("amount"), Sum("refunded"))
@@ -715,6 +719,8 @@ def _payments_table(scope: _Scope, period: Period, *, open_only: bool = False) -
     at any moment, they change often), or all of them except by link when an amount range
     rules the rollups out."""
     key = (period.start, period.end, open_only)
+    if open_only and key not in scope.raw and not scope.may_have_open(period):
+        scope.raw[key] = {}
     if key not in scope.raw:
         group = RAW_GROUP if open_only else tuple(g for g in RAW_GROUP if g != "link_id")
         facts = _raw_facts(
@@ -916,10 +922,10 @@ def analytics(
     before = _facts(scope, previous, ("currency", "status"))
     declines = _declines(scope, period, ("code",))
     declined_before = sum(_declines(scope, previous, ()).values())
-    views = sum(_views(scope, period, ()).values())
+    link_views = _views(scope, period, ("link_id",))
+    views = sum(link_views.values())
     views_before = sum(_views(scope, previous, ()).values())
     by_link = _facts(scope, period, ("link_id", "currency", "status"))
-    link_views = _views(scope, period, ("link_id",))
     bands = _facts(scope, period, ("currency", "status", "amount_band"))
 
     return Analytics(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from paylinks.models import LinkView, PaymentLink
 
-from . import rollups
+from . import ga4, rollups
 
 
 def visitor_hash(visitor: str) -> str:
@@ -34,6 +34,7 @@ def link_view_record(*, link: PaymentLink, visitor: str, now: datetime | None = 
                 link=link, visitor_hash=visitor_hash(visitor), window_start=window_start(now)
             )
             rollups.link_viewed(view)
+            ga4.link_viewed(view=view, visitor=visitor)
     except IntegrityError:
         return False
     return True

@@ -38,7 +38,7 @@ from paylinks.models.payments import COMPLETED_STATUSES, TRANSITIONS
 from paylinks.queueing import enqueue_with_transaction
 from paylinks.selectors.links import link_get_for_checkout, link_places_held, link_state
 
-from . import rollups
+from . import ga4, rollups
 from .refunds import refund_over_limit_payment
 
 logger = logging.getLogger(__name__)
@@ -172,6 +172,7 @@ def _reserve(*, slug: str, amount: Any, email: str, idempotency_key: str) -> tup
             source=Source.SYSTEM,
         )
     )
+    ga4.checkout_started(payment, link)
     return payment, True
 
 
@@ -476,6 +477,7 @@ def _transition(
     if status == PaymentStatus.SUCCEEDED:
         payment.completed_at = payment.completed_at or timezone.now()
         payment.failure_code = payment.failure_message = ""
+        ga4.payment_paid(payment)
     PaymentEvent.objects.create(
         payment=payment,
         kind="status_changed",

@@ -33,3 +33,7 @@ PAYLINKS_SWEEP_SECONDS = env_int("PAYLINKS_SWEEP_SECONDS", 15)
 PAYLINKS_WEBHOOK_BATCH_MS = env_int("PAYLINKS_WEBHOOK_BATCH_MS", 500)
 # Visits to a link's page by the same visitor within this many minutes count once.
 PAYLINKS_VIEW_WINDOW_MINUTES = env_int("PAYLINKS_VIEW_WINDOW_MINUTES", 30)
+# Google Analytics 4 (optional, per merchant): where the worker sends Measurement Protocol
+# events, and how long it waits for an answer before giving up on one.
+PAYLINKS_GA4_URL = env_str("PAYLINKS_GA4_URL", "https://www.google-analytics.com/mp/collect")
+PAYLINKS_GA4_TIMEOUT_SECONDS = env_int("PAYLINKS_GA4_TIMEOUT_SECONDS", 5)

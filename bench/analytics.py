@@ -403,6 +403,64 @@ def rollup_write_cost(cfg: Config, rows: list[Row]) -> None:
     )
 
 
+def checkout_cost(cfg: Config, rows: list[Row]) -> None:
+    """``checkout_start`` in-process (sandbox), with the analytics columns carried by the
+    payments index (this branch) and with the index as it was, alternating rounds."""
+    from django.db import connection
+
+    from paylinks.gateways import get_gateway
+    from paylinks.services import payments
+    from paylinks.services.links import payment_link_create
+    from paylinks.services.merchants import merchant_create
+
+    get_gateway.cache_clear()
+    merchant = merchant_create(name="Bench checkout", slug=f"bench-checkout-{int(time.time())}")
+    link = payment_link_create(
+        merchant=merchant, actor=None, title="Ticket", currency="EUR", amount=1500
+    )
+    wide = (
+        "CREATE INDEX payment_merchant_created ON paylinks_payment (merchant_id, created_at DESC) "
+        "INCLUDE (currency, amount, amount_refunded, status, link_id, payment_method_type, "
+        "card_brand, failure_code)"
+    )
+    narrow = (
+        "CREATE INDEX payment_merchant_created ON paylinks_payment (merchant_id, created_at DESC)"
+    )
+
+    def use(sql: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX payment_merchant_created")
+            cursor.execute(sql)
+
+    samples: dict[str, list[float]] = {"wide": [], "narrow": []}
+    rounds, per_round = 4, max(40, cfg.runs * 2)
+    try:
+        for n in range(rounds * 2):
+            kind = "narrow" if n % 2 else "wide"
+            use(narrow if kind == "narrow" else wide)
+            for _ in range(per_round):
+                begun = time.perf_counter()
+                payments.checkout_start(slug=link.slug, email="reader@example.test")
+                samples[kind].append((time.perf_counter() - begun) * 1000)
+    finally:
+        use(wide)
+    product = Timing("checkout_start, analytics index", samples["wide"])
+    baseline = Timing("checkout_start, index as before", samples["narrow"])
+    for t in (product, baseline):
+        log(f"  {t.name:<58} p50/p95/p99 {t.text()} ms")
+    rows.append(
+        Row(
+            "Checkout start (in-process), the hot path",
+            product,
+            baseline,
+            "recorded (no rollup write; a wider index)",
+            None,
+            f"{product.p50 - baseline.p50:+.2f} ms p50; {rounds} alternating rounds of "
+            f"{per_round} each way",
+        )
+    )
+
+
 # --- report ----------------------------------------------------------------------------------
 def report(rows: list[Row], info: str) -> str:
     lines = [
@@ -476,6 +534,8 @@ def main(*, write: bool = False) -> int:
             page_rows(cfg, rows, label=f" at {total / 1e6:g}M")
         log("== what keeping the rollups exact costs a payment's change")
         rollup_write_cost(cfg, rows)
+        log("== what the analytics cost starting a checkout")
+        checkout_cost(cfg, rows)
     finally:
         connection.close()
         if not (cfg.keep or cfg.reuse):

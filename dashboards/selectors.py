@@ -566,7 +566,8 @@ DETAILED: dict[str, _Detailed] = {
 def _split(period: Period) -> tuple[list[Period], Period | None]:
     """``period`` as its whole calendar months (one Period of month starts, or None) and
     the days outside them."""
-    first = period.start if period.start.day == 1 else month_of(period.start + timedelta(days=31))
+    following = month_of(month_of(period.start) + timedelta(days=32))
+    first = period.start if period.start.day == 1 else following
     after = month_of(period.end + timedelta(days=1))  # the month after the last whole one
     if after <= first:
         return [period], None

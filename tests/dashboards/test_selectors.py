@@ -432,3 +432,19 @@ def test_presets_end_today_and_buckets_follow_the_length() -> None:
     assert months == [date(2025, 12, 15), date(2026, 1, 1), date(2026, 2, 1)]
     with pytest.raises(ValueError):
         Period(today, date(2026, 5, 1))
+
+
+def test_a_period_splits_into_edge_days_and_whole_months() -> None:
+    split = selectors._split
+    assert split(Period(date(2026, 1, 31), date(2026, 4, 2))) == (
+        [Period(date(2026, 1, 31), date(2026, 1, 31)), Period(date(2026, 4, 1), date(2026, 4, 2))],
+        Period(date(2026, 2, 1), date(2026, 3, 31)),
+    )
+    assert split(Period(date(2026, 3, 1), date(2026, 3, 31))) == ([], MARCH)
+    assert split(Period(date(2026, 3, 5), date(2026, 4, 20))) == (
+        [Period(date(2026, 3, 5), date(2026, 4, 20))],
+        None,
+    )
+    assert split(Period(date(2025, 12, 2), date(2026, 12, 1)))[1] == Period(
+        date(2026, 1, 1), date(2026, 11, 30)
+    )

@@ -28,6 +28,7 @@ the database is then kept, ``BENCH_KEEP_DB`` does the same for a fresh one).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import statistics
@@ -148,7 +149,7 @@ def _env(cfg: Config) -> dict[str, str]:
         PAYLINKS_SKIP_DOTENV="1",
         DEBUG="false",
         DATABASE_URL=cfg.url,
-        SECRET_KEY="bench-analytics-" + cfg.db,
+        SECRET_KEY="bench-analytics-" + hashlib.sha256(cfg.db.encode()).hexdigest(),
         FIELD_ENCRYPTION_KEY=key_file.read_text().strip(),
         PAYLINKS_GATEWAY="sandbox",
         PAYLINKS_TASK_BACKEND="database",

@@ -93,10 +93,10 @@ class PaymentRollup(models.Model):
     """
 
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     link = models.ForeignKey(
-        PaymentLink, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        PaymentLink, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     day = models.DateField()
     currency = models.CharField(max_length=3)
@@ -140,10 +140,10 @@ class RefundRollup(models.Model):
     """Money refunded per merchant-local day of the refund (its timeline event)."""
 
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     link = models.ForeignKey(
-        PaymentLink, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        PaymentLink, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     day = models.DateField()
     currency = models.CharField(max_length=3)
@@ -173,10 +173,10 @@ class DeclineRollup(models.Model):
     """
 
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     link = models.ForeignKey(
-        PaymentLink, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        PaymentLink, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     day = models.DateField()
     currency = models.CharField(max_length=3)
@@ -199,10 +199,10 @@ class ViewRollup(models.Model):
     """Visits to a link's checkout page (``LinkView`` rows) per merchant-local day."""
 
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     link = models.ForeignKey(
-        PaymentLink, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        PaymentLink, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     day = models.DateField()
     views = models.BigIntegerField(default=0)
@@ -278,7 +278,7 @@ class RollupSummary(models.Model):
     """
 
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Merchant, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     grouping = models.PositiveSmallIntegerField()
     day = models.DateField()

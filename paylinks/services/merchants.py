@@ -61,7 +61,7 @@ def merchant_update(*, merchant: Merchant, actor: User | None, **changes: Any) -
     if before["timezone"] != after["timezone"]:
         # Analytics days follow the reporting zone: recount them in the new one.
         enqueue_with_transaction(rebuild_rollups, merchant.pk)
-    for field in SECRET_FIELDS:  # the audit log says that a secret changed, never what to
+    for field in SECRET_FIELDS:  # the audit log says a secret changed, never what it is
         old_value, new_value = before[field], after[field]
         before[field] = "(set)" if old_value else ""
         unchanged = new_value == old_value

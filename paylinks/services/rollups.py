@@ -5,7 +5,9 @@ merchant-local day: finished payments (``PaymentRollup``), refunds by the day th
 happened (``RefundRollup``), declined attempts (``DeclineRollup``) and link page views
 (``ViewRollup``). Open (pending) payments are not rolled up: they are few, they change
 often, and readers count them from the payments table; so starting a checkout -- the hot
-path -- writes no rollup row at all.
+path -- writes no rollup row at all. ``RollupSummary`` holds the same figures summed over
+fewer dimensions (``paylinks.models.analytics.GROUPINGS``), daily and monthly; every
+change to a detailed row moves its summary rows in the same upsert.
 
 **Kept exact.** The services that change a payment call ``payment_changed`` after saving
 it, inside their own transaction, with the payment row locked. A payment remembers the
@@ -18,11 +20,11 @@ happened, so any change of status, method, refund or failure code is covered.
 page view the same way.
 
 **Rebuilt safely while traffic flows.** ``rebuild`` recomputes a merchant's rows from the
-raw tables, one chunk of days per transaction. On PostgreSQL each chunk holds the
+raw tables, one calendar month per transaction. On PostgreSQL each month holds the
 merchant's advisory lock exclusively, and every writer above takes it shared (for the
-rest of its transaction) before touching the rollups. So a chunk's snapshot either
-includes a writer's change (the writer committed before the chunk locked) or the writer
-applies its difference after the chunk committed, onto rows that show the payment as the
+rest of its transaction) before touching the rollups. So a month's snapshot either
+includes a writer's change (the writer committed before the month locked) or the writer
+applies its difference after the month committed, onto rows that show the payment as the
 writer read it. SQLite runs one writer at a time, which gives the same guarantee.
 """
 

@@ -14,7 +14,7 @@ OIDC_STAMP := tests/oidc/node_modules/.installed-$(shell sha1sum tests/oidc/pack
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: help venv deps run migrate demo test lint format bench checkout checkout-test clean
+.PHONY: help venv deps run migrate demo test lint format bench bench-analytics checkout checkout-test clean
 
 help:
 	@echo "make run     create the venv, migrate, load demo data, start web + worker + checkout"
@@ -22,6 +22,7 @@ help:
 	@echo "make lint    ruff (lint + format check), mypy, migrations check"
 	@echo "make bench   benchmarks (PostgreSQL + gunicorn); figures go to docs/scaling.md"
 	@echo "make deps    recompile requirements*.txt from requirements*.in (UPGRADE=pkg or UPGRADE=all)"
+	@echo "make bench-analytics   the analytics benchmark (seeds 1M+ payments; PostgreSQL)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { scripts/find-python; exit 1; }
@@ -105,6 +106,10 @@ format: venv
 # checkout page. `make bench BENCH_ARGS=--write-docs` puts the figures into docs/scaling.md.
 bench: venv
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Seeds its own database with a million payments and more (bench/analytics.py): minutes.
+bench-analytics: venv
+	$(PY) bench/run.py --analytics $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache checkout/.next checkout/node_modules tests/oidc/node_modules

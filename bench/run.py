@@ -1779,7 +1779,12 @@ def main() -> int:
     parser.add_argument(
         "--only", default="", help="comma-separated scenarios: " + ",".join(n for n, _ in SCENARIOS)
     )
+    parser.add_argument("--analytics", action="store_true", help="bench/analytics.py only")
     args = parser.parse_args()
+    if args.analytics:  # its own database, seeding and in-process measurements
+        from bench import analytics
+
+        return analytics.main(write=args.write_docs)
     cfg = Config()
     bench = Bench(cfg)
     started = time.perf_counter()

@@ -91,6 +91,43 @@ def payment_method_label(method_type: str, card_brand: str = "", last4: str = ""
     return f"{name} •••• {last4}" if last4 else name
 
 
+#: Why an attempt or a payment failed, by Stripe's decline and error codes (and Paylinks'
+#: own ``gateway_error``), as the analytics' "why attempts fail" chart names them.
+FAILURE_LABELS = {
+    "insufficient_funds": "Insufficient funds",
+    "expired_card": "Expired card",
+    "generic_decline": "Card declined",
+    "card_declined": "Card declined",
+    "incorrect_cvc": "Incorrect security code",
+    "incorrect_number": "Incorrect card number",
+    "lost_card": "Card reported lost",
+    "stolen_card": "Card reported stolen",
+    "fraudulent": "Suspected fraud",
+    "do_not_honor": "Card declined by the bank",
+    "processing_error": "Processing error",
+    "payment_intent_authentication_failure": "3-D Secure failed",
+    "authentication_required": "3-D Secure required",
+    "payment_method_provider_decline": "Bank declined the payment",
+    "payment_intent_payment_attempt_expired": "Voucher not paid in time",
+    "gateway_error": "Payment provider unavailable",
+}
+
+
+def failure_label(code: str, method: str = "") -> str:
+    """ "Insufficient funds"; a failed delayed method by its name ("SEPA Direct Debit
+    failed"); an unknown code as words."""
+    if code == "payment_method_provider_decline" and method:
+        return f"{method_label(method)} failed"
+    return FAILURE_LABELS.get(code) or _words(code) or "Declined, no reason given"
+
+
+#: The final outcomes that are not payments: the analytics' other failure reasons.
+OUTCOME_LABELS = {
+    "expired": "Abandoned: checkout expired",
+    "canceled": "Abandoned: customer canceled",
+}
+
+
 #: The audit log's actions (``AuditEntry.action``).
 ACTION_LABELS = {
     "link.created": "Link created",

@@ -48,7 +48,6 @@ class _Throttle(SimpleRateThrottle):
         return super().allow_request(request, view)
 
 
-
 class PublicIPThrottle(_Throttle):
     scope = "public_ip"
 

@@ -7,12 +7,18 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
+from paylinks.crypto import EncryptedCharField
 from paylinks.money import CURRENCY_CHOICES
 
 DEFAULT_INACTIVE_MESSAGE = "This payment link is not accepting payments right now."
 
 hex_colour = RegexValidator(
     r"^#[0-9A-Fa-f]{6}$", "Enter a colour as # followed by six hex digits, like #4F46E5."
+)
+
+
+ga4_measurement_id = RegexValidator(
+    r"^G-[A-Z0-9]{4,20}$", "Enter a GA4 measurement ID like G-ABC123XYZ (Admin > Data streams)."
 )
 
 
@@ -85,6 +91,19 @@ class Merchant(models.Model):
         default=DEFAULT_INACTIVE_MESSAGE,
         help_text="Shown to customers who open a deactivated link, unless the link has its own.",
     )
+    ga4_measurement_id = EncryptedCharField(
+        "GA4 measurement ID",
+        max_length=32,
+        blank=True,
+        validators=[ga4_measurement_id],
+        help_text="Optional: send checkout events to Google Analytics 4 from the server.",
+    )
+    ga4_api_secret = EncryptedCharField(
+        "GA4 API secret",
+        max_length=100,
+        blank=True,
+        help_text="A Measurement Protocol API secret of the same data stream.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -95,6 +114,10 @@ class Merchant(models.Model):
 
     def clean(self) -> None:
         validate_logo(self.logo)
+
+    @property
+    def sends_to_ga4(self) -> bool:
+        return bool(self.ga4_measurement_id and self.ga4_api_secret)
 
 
 class Membership(models.Model):

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from paylinks.models import LinkView, PaymentLink
 
+from . import ga4, rollups
+
 
 def visitor_hash(visitor: str) -> str:
     key = f"{settings.SECRET_KEY}:link-views".encode()
@@ -28,9 +30,11 @@ def link_view_record(*, link: PaymentLink, visitor: str, now: datetime | None = 
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            LinkView.objects.create(
+            view = LinkView.objects.create(
                 link=link, visitor_hash=visitor_hash(visitor), window_start=window_start(now)
             )
+            rollups.link_viewed(view)
+            ga4.link_viewed(view=view, visitor=visitor)
     except IntegrityError:
         return False
     return True

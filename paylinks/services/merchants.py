@@ -10,8 +10,10 @@ from django.urls import reverse
 from paylinks import permissions
 from paylinks.models import Membership, Merchant, Role, User
 from paylinks.notifications.mail import mail_queue
+from paylinks.queueing import enqueue_with_transaction
 
 from .audit import audit_record, diff
+from .rollups import rebuild_rollups
 
 MERCHANT_FIELDS = frozenset(
     {
@@ -22,8 +24,12 @@ MERCHANT_FIELDS = frozenset(
         "timezone",
         "support_email",
         "inactive_message",
+        "ga4_measurement_id",
+        "ga4_api_secret",
     }
 )
+#: Changed, but never written into the audit log.
+SECRET_FIELDS = frozenset({"ga4_api_secret"})
 
 
 @transaction.atomic
@@ -52,6 +58,14 @@ def merchant_update(*, merchant: Merchant, actor: User | None, **changes: Any) -
     merchant.full_clean()
     merchant.save()
     after = {f: getattr(merchant, f) for f in MERCHANT_FIELDS}
+    if before["timezone"] != after["timezone"]:
+        # Analytics days follow the reporting zone: recount them in the new one.
+        enqueue_with_transaction(rebuild_rollups, merchant.pk)
+    for field in SECRET_FIELDS:  # the audit log says a secret changed, never what it is
+        old_value, new_value = before[field], after[field]
+        before[field] = "(set)" if old_value else ""
+        unchanged = new_value == old_value
+        after[field] = before[field] if unchanged else ("(changed)" if new_value else "")
     if changed := diff(before, after):
         audit_record(
             actor=actor, action="merchant.updated", obj=merchant, merchant=merchant, changes=changed

@@ -45,6 +45,7 @@ from paylinks.selectors.links import (
     link_state,
 )
 
+from . import ga4, rollups
 from .refunds import refund_over_limit_payment
 
 logger = logging.getLogger(__name__)
@@ -212,6 +213,7 @@ def _reserve(request: _Request) -> tuple[Payment, bool]:
             source=Source.SYSTEM,
         )
     )
+    ga4.checkout_started(payment, link)
     return payment, True
 
 
@@ -390,6 +392,7 @@ def checkout_abandon(payment: Payment, exc: GatewayError) -> None:
             locked.failure_message = str(exc)[:255]
             _transition(locked, PaymentStatus.FAILED, source=Source.SYSTEM, message=str(exc)[:255])
             locked.save()
+            rollups.payment_changed(locked)
 
 
 def checkout_cancel(*, payment: Payment) -> Payment:
@@ -412,6 +415,7 @@ def checkout_cancel(*, payment: Payment) -> Payment:
                 locked, PaymentStatus.CANCELED, source=Source.SYSTEM, message="Customer canceled"
             )
             locked.save()
+            rollups.payment_changed(locked)
         return locked
 
 
@@ -465,6 +469,7 @@ def payment_sync(
             )
         locked.last_synced_at = timezone.now()
         locked.save()
+        rollups.payment_changed(locked)
         if over_limit:
             enqueue_with_transaction(refund_over_limit_payment, locked.pk)
     return locked
@@ -575,6 +580,7 @@ def _transition(
     if status == PaymentStatus.SUCCEEDED:
         payment.completed_at = payment.completed_at or timezone.now()
         payment.failure_code = payment.failure_message = ""
+        ga4.payment_paid(payment)
     PaymentEvent.objects.create(
         payment=payment,
         kind="status_changed",
@@ -658,7 +664,7 @@ def record_failed_attempt(
         locked.failure_code = code
         locked.failure_message = message
         locked.save(update_fields=["failure_code", "failure_message", "updated_at"])
-        PaymentEvent.objects.create(
+        event = PaymentEvent.objects.create(
             payment=locked,
             kind="attempt_failed",
             message=message or code,
@@ -666,3 +672,4 @@ def record_failed_attempt(
             gateway_event_id=gateway_event_id,
             data={"code": code, "attempt": attempt},
         )
+        rollups.attempt_failed(event, locked)

@@ -49,3 +49,7 @@ if PAYLINKS_WEBHOOK_RETENTION_DAYS < 0:
     raise ImproperlyConfigured("PAYLINKS_WEBHOOK_RETENTION_DAYS must be 0 (keep) or more days")
 # Visits to a link's page by the same visitor within this many minutes count once.
 PAYLINKS_VIEW_WINDOW_MINUTES = env_int("PAYLINKS_VIEW_WINDOW_MINUTES", 30)
+# Google Analytics 4 (optional, per merchant): where the worker sends Measurement Protocol
+# events, and how long it waits for an answer before giving up on one.
+PAYLINKS_GA4_URL = env_str("PAYLINKS_GA4_URL", "https://www.google-analytics.com/mp/collect")
+PAYLINKS_GA4_TIMEOUT_SECONDS = env_int("PAYLINKS_GA4_TIMEOUT_SECONDS", 5)

@@ -81,3 +81,4 @@ class Command(BaseCommand):
         out.write(f"  Payments   {payments:,}: {counts(summary.payments_by_status)}")
         out.write(f"  Methods    {counts(summary.payments_by_method)}")
         out.write(f"  Timeline   {summary.events:,} events, {summary.refunds:,} refunds")
+        out.write(f"  Page views {summary.views:,} (the links' funnels)")

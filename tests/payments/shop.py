@@ -108,12 +108,10 @@ class Shop:
             self.open.append(payment)
 
     def _record_decline(self, payment: Payment) -> None:
-        intent = SandboxPaymentIntent.objects.get(session_id=payment.gateway_session_id)
-        payment_services.record_failed_attempt(
-            payment=payment,
-            code=intent.last_error_decline_code or intent.last_error_code,
-            message=intent.last_error_message,
-            gateway_event_id=f"evt_{self.rng.getrandbits(64):016x}",
+        # What the payment_intent.payment_failed handler does: ask the gateway, record
+        # the failure it reports.
+        payment_services.payment_attempt_failed(
+            payment=payment, gateway_event_id=f"evt_{self.rng.getrandbits(64):016x}"
         )
 
     def three_d(self) -> None:
@@ -159,7 +157,9 @@ class Shop:
         """The gateway would not open a session: the payment fails at once."""
         link = self.rng.choice([x for x in self.links if x.amount_type == AmountType.FIXED])
         payment, _ = payment_services._reserve(
-            slug=link.slug, amount=None, email="", idempotency_key=""
+            payment_services._Request(
+                slug=link.slug, amount=None, email="", idempotency_key="", client_key=""
+            )
         )
         payment_services.checkout_abandon(payment, GatewayError("gateway down", permanent=False))
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from paylinks.models import Membership, Merchant, Role
+from paylinks.models import ApiClient, Membership, Merchant, Role
 from paylinks.models.merchants import WRITE_ROLES
 
 
@@ -74,3 +74,8 @@ def can_enter_console(user: Any) -> bool:
     return sees_all_merchants(user) or (
         _is_person(user) and Membership.objects.filter(user=user).exists()
     )
+
+
+def client_can_write(api_client: ApiClient, merchant: Merchant) -> bool:
+    """An API client acts for its own merchant only, and only until it is revoked."""
+    return api_client.revoked_at is None and api_client.merchant_id == merchant.pk

@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from paylinks.fastsql import CompiledQuery
-from paylinks.models import LinkState, Payment, PaymentLink, PaymentStatus
+from paylinks.models import LinkState, Merchant, Payment, PaymentLink, PaymentStatus
 from paylinks.models.payments import COMPLETED_STATUSES
 
 
@@ -103,3 +103,16 @@ _PUBLIC_LINK = CompiledQuery(
 _CHECKOUT_LINK = CompiledQuery(
     lambda slug: PaymentLink.objects.select_related("merchant").filter(slug=slug).order_by()[:1]
 )
+
+
+def links_of_merchant(merchant: Merchant) -> QuerySet[PaymentLink]:
+    """A merchant's links with their ``state``, newest first (the API's list)."""
+    return with_state(PaymentLink.objects.filter(merchant=merchant)).order_by("-created_at", "-id")
+
+
+def link_get_for_merchant(merchant: Merchant, slug: str) -> PaymentLink | None:
+    """One of ``merchant``'s links by its id (the slug), with its state; None for any
+    other merchant's link, so the caller cannot tell the two apart."""
+    if not slug or len(slug) > 64:
+        return None
+    return links_of_merchant(merchant).filter(slug=slug).select_related("merchant").first()

@@ -103,6 +103,10 @@ ACTION_LABELS = {
     "merchant.updated": "Settings changed",
     "payment.refund_requested": "Refund requested",
     "payment.over_limit_refunded": "Refunded beyond the limit",
+    "api_client.created": "API client created",
+    "api_client.updated": "API client changed",
+    "api_client.secret_rotated": "API client secret rotated",
+    "api_client.revoked": "API client revoked",
 }
 
 

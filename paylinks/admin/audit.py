@@ -133,6 +133,7 @@ class AuditEntryAdmin(MerchantScopedAdmin, ModelAdmin):
             "paylinks.paymentlink": ("admin:paylinks_paymentlink_change", "Payment link"),
             "paylinks.membership": ("admin:paylinks_membership_change", "Team member"),
             "paylinks.merchant": ("admin:paylinks_merchant_change", "Merchant settings"),
+            "paylinks.apiclient": ("admin:paylinks_apiclient_change", "API client"),
         }
         if obj.object_type not in pages:
             return f"{obj.object_type} #{obj.object_id}"

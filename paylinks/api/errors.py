@@ -37,7 +37,7 @@ class InsufficientScope(exceptions.PermissionDenied):
     """A valid token without the scope this operation needs."""
 
     def __init__(self, scope: str) -> None:
-        super().__init__(f"This access token lacks the “{scope}” scope this operation needs.")
+        super().__init__(f"This access token lacks the scope {scope}, which this operation needs.")
         self.scope = scope
 
 
@@ -83,7 +83,8 @@ def _bearer(error: str = "", description: str = "", scope: str = "") -> str:
     if error:
         value += f', error="{error}"'
     if description:
-        value += ', error_description="{}"'.format(description.replace('"', "'"))
+        text = description.replace('"', "'").encode("ascii", "replace").decode()
+        value += f', error_description="{text}"'
     if scope:
         value += f', scope="{scope}"'
     return value

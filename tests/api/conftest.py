@@ -45,7 +45,10 @@ class Caller:
     token: str | None
 
     def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
-        out = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in (headers or {}).items()}
+        out = {
+            k if k.startswith("HTTP_") else f"HTTP_{k.upper().replace('-', '_')}": v
+            for k, v in (headers or {}).items()
+        }
         if self.token is not None and "HTTP_AUTHORIZATION" not in out:
             out["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
         return out
@@ -98,3 +101,7 @@ def acme_api(http, acme_issued) -> Caller:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def globex_api(http, globex_issued) -> Caller:  # type: ignore[no-untyped-def]
     return Caller(http, fetch_token(http, globex_issued)["access_token"])
+
+
+# The payments tests' live Paylinks (sandbox gateway delivering webhooks to itself).
+from tests.payments.conftest import site  # noqa: E402, F401

@@ -25,6 +25,7 @@ from paylinks.selectors.payments import payment_get_by_public_id, payment_get_by
 from paylinks.services import analytics as analytics_services
 from paylinks.services import payments as payment_services
 
+from . import public_schema as schema
 from .errors import ApiError
 from .throttles import CheckoutIPThrottle, CheckoutLinkThrottle, PublicIPThrottle
 
@@ -121,7 +122,7 @@ def _text(data: dict[str, Any], name: str, limit: int) -> str:
 
 
 class LinkView(PublicView):
-    @extend_schema(summary="A payment link as a customer sees it", responses={200: dict})
+    @extend_schema(summary="A payment link as a customer sees it", responses=schema.LINK_RESPONSES)
     def get(self, request: Request, slug: str) -> Response:
         link = link_get_public(slug)
         if link is None:
@@ -133,7 +134,9 @@ class CheckoutCreateView(PublicView):
     throttle_classes = [CheckoutIPThrottle, CheckoutLinkThrottle]
 
     @extend_schema(
-        summary="Start a hosted checkout for a link", request=dict, responses={201: dict}
+        summary="Start a hosted checkout for a link",
+        request=schema.PublicCheckoutRequest,
+        responses=schema.CHECKOUT_RESPONSES,
     )
     def post(self, request: Request, slug: str) -> Response:
         data = _body(request)
@@ -183,7 +186,7 @@ def _after_payment(link: PaymentLink) -> dict[str, Any]:
 class CheckoutStatusView(PublicView):
     throttle_classes = [PublicIPThrottle]
 
-    @extend_schema(summary="The status of a checkout session", responses={200: dict})
+    @extend_schema(summary="The status of a checkout session", responses=schema.STATUS_RESPONSES)
     def get(self, request: Request, session_id: str) -> Response:
         payment = payment_get_by_session(session_id)
         if payment is None:
@@ -217,7 +220,9 @@ class CheckoutStatusView(PublicView):
 
 class CheckoutCancelView(PublicView):
     @extend_schema(
-        summary="The customer left the hosted checkout", request=None, responses={200: dict}
+        summary="The customer left the hosted checkout",
+        request=None,
+        responses=schema.CANCEL_RESPONSES,
     )
     def post(self, request: Request, payment_id: str) -> Response:
         payment = payment_get_by_public_id(payment_id)
@@ -235,7 +240,9 @@ def not_found(request: Any, *args: Any, **kwargs: Any) -> JsonResponse:
 
 class LinkViewRecordView(PublicView):
     @extend_schema(
-        summary="Count a visit to a link's checkout page", request=dict, responses={202: dict}
+        summary="Count a visit to a link's checkout page",
+        request=schema.PublicViewRequest,
+        responses=schema.VIEW_RESPONSES,
     )
     def post(self, request: Request, slug: str) -> Response:
         data = _body(request)

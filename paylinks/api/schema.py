@@ -40,12 +40,31 @@ ERROR_TEXT = {
     413: "The request body is too large.",
     422: "The Idempotency-Key was already used for a different request.",
     429: "Rate limited: wait the seconds `Retry-After` says.",
+    502: "The payment provider refused to start the checkout.",
     503: "Paylinks is briefly unavailable: retry after `Retry-After` seconds.",
 }
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(ErrorOutput, description=ERROR_TEXT[code]) for code in codes}
+
+
+def page_of(item: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
+    """The schema of one page of a cursor-paginated list of ``item``."""
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "__module__": __name__,
+            "next": serializers.URLField(
+                allow_null=True, help_text="The next page, or null on the last one."
+            ),
+            "previous": serializers.URLField(
+                allow_null=True, help_text="The previous page, or null on the first one."
+            ),
+            "results": item(many=True),
+        },
+    )
 
 
 #: What any merchant API operation can answer besides its own outcome.

@@ -33,9 +33,7 @@ def test_token_link_payment_refund_over_http(site, acme, alice) -> None:
     jwks = requests.get(discovery["jwks_uri"], timeout=10).json()
     kid = jwt.get_unverified_header(token)["kid"]
     (jwk,) = [key for key in jwks["keys"] if key["kid"] == kid]
-    claims = jwt.decode(
-        token, jwt.PyJWK(jwk).key, algorithms=["RS256"], issuer=discovery["issuer"]
-    )
+    claims = jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=["RS256"], issuer=discovery["issuer"])
     assert claims["client_id"] == issued.client_id
 
     api = requests.Session()

@@ -48,9 +48,7 @@ def test_reading_another_merchants_objects_is_404_like_an_unknown_id(
         not_found_like_nothing(acme_api.get(theirs), acme_api.get(unknown))
 
 
-def test_changing_or_refunding_another_merchants_objects_is_404(
-    acme_api, globex_objects
-) -> None:
+def test_changing_or_refunding_another_merchants_objects_is_404(acme_api, globex_objects) -> None:
     link, payment = globex_objects
     writes = [
         ("patch", f"/api/v1/links/{link.slug}", {"title": "Hijacked"}),

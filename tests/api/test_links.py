@@ -31,7 +31,12 @@ def test_create_fixed_price_link(acme_api, acme) -> None:
     assert data["state"] == "active" and data["active"] is True
     assert data["url"].endswith(f"/pay/{link.slug}")
     assert data["metadata"] == {"order": "A-1001"}
-    assert data["collect"] == {"email": True, "name": True, "phone": False, "billing_address": False}
+    assert data["collect"] == {
+        "email": True,
+        "name": True,
+        "phone": False,
+        "billing_address": False,
+    }
     entry = AuditEntry.objects.get(action="link.created")
     assert entry.actor is None and entry.actor_email.startswith("API client “Acme Books backend”")
 
@@ -93,9 +98,7 @@ def test_list_is_cursor_paginated_newest_first(acme_api, acme) -> None:
     slugs = [PaymentLinkFactory(merchant=acme, title=f"Book {n}").slug for n in range(5)]
     first = acme_api.get("/api/v1/links", {"limit": 2}).json()
     assert [link["id"] for link in first["results"]] == slugs[::-1][:2]
-    second = acme_api.http.get(
-        first["next"], HTTP_AUTHORIZATION=f"Bearer {acme_api.token}"
-    ).json()
+    second = acme_api.http.get(first["next"], HTTP_AUTHORIZATION=f"Bearer {acme_api.token}").json()
     assert [link["id"] for link in second["results"]] == slugs[::-1][2:4]
     bad = acme_api.get("/api/v1/links", {"cursor": "nonsense"})
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "cursor"

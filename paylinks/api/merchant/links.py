@@ -27,7 +27,7 @@ from paylinks.selectors.links import link_get_for_merchant, links_of_merchant
 from paylinks.services import links as link_services
 
 from .base import IDEMPOTENCY_KEY, MerchantApi, paginate
-from .outputs import LinkOutput
+from .outputs import LinkOutput, LinkPage
 
 TAGS = ["Payment links"]
 AMOUNT_MAX = 10**15  # far above any currency's maximum, far below a database overflow
@@ -102,7 +102,7 @@ class LinkListApi(MerchantApi):
         summary="List payment links",
         tags=TAGS,
         parameters=[FilterSerializer],
-        responses={200: OutputSerializer(many=True), **errors(*COMMON)},
+        responses={200: LinkPage, **errors(*COMMON)},
     )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)

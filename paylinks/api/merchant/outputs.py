@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from paylinks import money
+from paylinks.api.schema import page_of
 from paylinks.labels import payment_method_label
 from paylinks.models import (
     AfterPayment,
@@ -287,3 +288,8 @@ class RefundOutput(serializers.Serializer):
     @extend_schema_field(MoneyOutput)
     def get_amount(self, refund: Refund) -> dict[str, Any] | None:
         return money_data(refund.amount, refund.payment.currency)
+
+
+LinkPage = page_of(LinkOutput, "LinkPage")
+PaymentPage = page_of(PaymentOutput, "PaymentPage")
+RefundPage = page_of(RefundOutput, "RefundPage")

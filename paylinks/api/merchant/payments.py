@@ -24,7 +24,7 @@ from paylinks.selectors.payments import (
 from paylinks.services import refunds as refund_services
 
 from .base import IDEMPOTENCY_KEY, MerchantApi, paginate
-from .outputs import PaymentDetailOutput, PaymentOutput, RefundOutput
+from .outputs import PaymentDetailOutput, PaymentOutput, PaymentPage, RefundOutput, RefundPage
 
 TAGS = ["Payments"]
 PAYMENT_ID = OpenApiParameter(
@@ -77,7 +77,7 @@ class PaymentListApi(MerchantApi):
         "so an amount range is only meaningful together with `currency`.",
         tags=TAGS,
         parameters=[FilterSerializer],
-        responses={200: OutputSerializer(many=True), **errors(*COMMON)},
+        responses={200: PaymentPage, **errors(*COMMON)},
     )
     def get(self, request: Request) -> Response:
         query = self.FilterSerializer(data=request.query_params)
@@ -126,7 +126,7 @@ class RefundListApi(MerchantApi):
         summary="List a payment's refunds",
         tags=["Refunds"],
         parameters=[PAYMENT_ID, FilterSerializer],
-        responses={200: OutputSerializer(many=True), **errors(*COMMON, 404)},
+        responses={200: RefundPage, **errors(*COMMON, 404)},
     )
     def get(self, request: Request, payment_id: str) -> Response:
         payment = _payment(self, payment_id)

@@ -30,7 +30,11 @@ urlpatterns = [
     # own static files (drf-spectacular-sidecar): no CDN.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("docs/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path(
+        "docs/redoc/",
+        SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"),
+        name="redoc",
+    ),
     # The merchant API (OAuth 2.0 client credentials): paylinks/api/merchant/.
     path("", include("paylinks.api.merchant.urls")),
 ]

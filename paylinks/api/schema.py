@@ -71,7 +71,7 @@ def page_of(item: type[serializers.Serializer], name: str) -> type[serializers.S
 COMMON = (400, 401, 403, 429, 503)
 
 
-class ClientTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class ClientTokenScheme(OpenApiAuthenticationExtension):
     target_class = "paylinks.api.merchant.auth.ClientTokenAuthentication"
     name = "oauth2"
 

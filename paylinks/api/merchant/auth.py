@@ -54,7 +54,7 @@ def _claims(token: str) -> dict[str, Any] | None:
 
 
 class ClientTokenAuthentication(TokenAuthentication):
-    def authenticate(self, request: Request) -> tuple[None, Token] | None:  # type: ignore[override]
+    def authenticate(self, request: Request) -> tuple[None, Token] | None:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
@@ -96,7 +96,7 @@ class HasScope(TokenPermission):
     """The scope named by the view's ``required_scope``, granted to the token and still
     allowed to its client."""
 
-    def has_permission(self, request: Request, view: Any) -> bool:  # type: ignore[override]
+    def has_permission(self, request: Request, view: Any) -> bool:
         token = request.auth
         if not isinstance(token, Token):
             return False  # DRF answers 401: no credentials were sent

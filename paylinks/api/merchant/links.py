@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
@@ -107,7 +108,7 @@ class LinkListApi(MerchantApi):
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        links = links_of_merchant(self.merchant).select_related("merchant")
+        links: QuerySet[Any] = links_of_merchant(self.merchant).select_related("merchant")
         if state := filters.validated_data.get("state"):
             links = links.filter(state=state)
         if currency := filters.validated_data.get("currency"):

@@ -268,7 +268,7 @@ class PaymentDetailOutput(PaymentOutput):
 
     @extend_schema_field(EventOutput(many=True))
     def get_timeline(self, payment: Payment) -> list[dict[str, Any]]:
-        return EventOutput(payment_timeline(payment), many=True).data  # type: ignore[return-value]
+        return EventOutput(payment_timeline(payment), many=True).data
 
 
 class RefundOutput(serializers.Serializer):

@@ -1,4 +1,7 @@
-"""The JWKS document, served from keys parsed once per process.
+"""The OAuth endpoints Paylinks wraps: the JWKS from cached keys, and the token
+endpoint behind a per-IP rate limit.
+
+The JWKS document is served from keys parsed once per process.
 
 allauth's own view parses every private key's PEM on each request (about 150 ms each
 on this machine): the JWKS is public, so that would let anyone keep a worker busy for
@@ -7,11 +10,18 @@ free. Same document, same headers, from ``paylinks.auth.oidc.public_jwks``.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from allauth.idp.oidc import views as allauth_views
 from allauth.idp.oidc.adapter import get_adapter
 from allauth.idp.oidc.views import JwksView
-from django.http import HttpRequest, JsonResponse
+from django.conf import settings
+from django.core.cache import cache
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from paylinks.auth.oidc import public_jwks
 
@@ -27,3 +37,36 @@ class CachedJwksView(JwksView):
 
 
 jwks = CachedJwksView.as_view()
+
+
+@csrf_exempt
+@login_not_required
+def token(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    """allauth's token endpoint behind a per-IP limit (``PAYLINKS_RATE_TOKEN_IP``).
+
+    Checking a client secret costs a password hash on purpose, so without a limit the
+    endpoint would let anyone spend the server's CPU; a well-behaved client asks once an
+    hour. Over the limit: 429 with ``Retry-After``, in OAuth's error shape."""
+    rate = settings.PAYLINKS_RATE_LIMITS.get("token_ip")
+    if rate:
+        allowed, duration = SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]
+        window = int(time.time() // duration)
+        ident = BaseThrottle().get_ident(request)  # type: ignore[arg-type]
+        key = f"paylinks:token-ip:{ident}:{window}"
+        cache.add(key, 0, duration)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            count = 1
+        if count > allowed:
+            wait = max(1, int(duration - time.time() % duration))
+            response = JsonResponse(
+                {
+                    "error": "rate_limited",
+                    "error_description": f"Too many token requests. Try again in {wait} seconds.",
+                },
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+    return allauth_views.token(request, *args, **kwargs)

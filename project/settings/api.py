@@ -44,12 +44,14 @@ REST_FRAMEWORK = {
 }
 
 # Rate limits ("N/s", "N/min", "N/hour"); an empty value disables one. The public
-# endpoints count per client IP and per link, the merchant API per API client.
+# endpoints count per client IP and per link, the merchant API per API client, the
+# OAuth token endpoint per client IP.
 PAYLINKS_RATE_LIMITS = {
     "public_ip": env_str("PAYLINKS_RATE_PUBLIC_IP", "300/min"),
     "checkout_ip": env_str("PAYLINKS_RATE_CHECKOUT_IP", "20/min"),
     "checkout_link": env_str("PAYLINKS_RATE_CHECKOUT_LINK", "120/min"),
     "api_client": env_str("PAYLINKS_RATE_API_CLIENT", "1200/min"),
+    "token_ip": env_str("PAYLINKS_RATE_TOKEN_IP", "30/min"),
 }
 
 # --- merchant API tokens (allauth.idp.oidc) ----------------------------------------------

@@ -210,3 +210,17 @@ def test_rate_limit_per_client_answers_429_with_retry_after(http, acme_api, glob
     assert limited.json()["error"]["code"] == "rate_limited"
     # Per client: another client is not slowed down by the first one.
     assert globex_api.get("/api/v1/links").status_code == 200
+
+
+def test_token_endpoint_is_rate_limited_per_ip(http, acme_issued, settings) -> None:
+    settings.PAYLINKS_RATE_LIMITS = {"token_ip": "2/min"}
+    assert fetch_token(http, acme_issued)["access_token"]
+    assert fetch_token(http, acme_issued)["access_token"]
+    limited = http.post(
+        TOKEN_URL,
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=basic(acme_issued.client_id, acme_issued.client_secret),
+    )
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) >= 1
+    assert limited.json()["error"] == "rate_limited"

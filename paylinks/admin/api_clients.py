@@ -69,7 +69,7 @@ class ApiClientForm(forms.ModelForm):
 @admin.register(ApiClient, site=site)
 class ApiClientAdmin(MerchantScopedAdmin, ModelAdmin):
     form = ApiClientForm
-    list_display = ["title", "client_id_label", "scope_list", "status", "merchant", "created"]
+    list_display = ["title", "status", "scope_list", "client_id_label", "merchant", "created"]
     list_display_links = ["title"]
     list_select_related = ["merchant", "oauth_client"]
     search_fields = ["name", "=client_id"]
@@ -218,6 +218,7 @@ class ApiClientAdmin(MerchantScopedAdmin, ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": f"{'Client created' if created else 'New secret'}: {client.name}",
+            "original": client,
             "issued": issued,
             "created": created,
             "scopes": client.oauth_client.get_scopes() if client.oauth_client else [],
@@ -295,6 +296,7 @@ class ApiClientAdmin(MerchantScopedAdmin, ModelAdmin):
             "body": body,
             "button": button,
             "variant": variant,
+            "original": client,
             "client": client,
             "back_url": reverse("admin:paylinks_apiclient_change", args=[quote(client.pk)]),
         }

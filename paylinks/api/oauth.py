@@ -17,8 +17,8 @@ from allauth.idp.oidc import views as allauth_views
 from allauth.idp.oidc.adapter import get_adapter
 from allauth.idp.oidc.views import JwksView
 from django.conf import settings
-from django.core.cache import cache
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle

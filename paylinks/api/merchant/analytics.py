@@ -75,6 +75,8 @@ class AnalyticsSummaryApi(MerchantApi):
 
     @extend_schema(
         operation_id="analytics_summary",
+        description="Money received per currency (never summed across currencies), payments "
+        "by status, the success rate and link counts, over `days` ending at `end`.",
         summary="Totals for a period",
         tags=["Analytics"],
         parameters=[FilterSerializer],

@@ -33,7 +33,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 class MerchantApi(APIView):
-    """One operation of the merchant API. Subclasses name the scope they need."""
+    # One operation of the merchant API; subclasses name the scope they need. (A comment,
+    # not a docstring: drf-spectacular would print a docstring as every operation's
+    # description.)
 
     authentication_classes = [ClientTokenAuthentication]
     permission_classes = [HasScope]
@@ -131,10 +133,10 @@ def paginate(
 
 
 class Route(APIView):
-    """Several one-operation views on one path. Each request goes to the view for its
-    method, which authenticates, checks its scope and runs on its own; a method no view
-    handles answers 405. drf-spectacular reads each operation from the method copied here
-    (with its ``@extend_schema``)."""
+    # Several one-operation views on one path. Each request goes to the view for its
+    # method, which authenticates, checks its scope and runs on its own; a method no view
+    # handles answers 405. drf-spectacular reads each operation from the method copied
+    # here (with its ``@extend_schema``). Comments, not a docstring: see MerchantApi.
 
     operations: ClassVar[dict[str, type[MerchantApi]]] = {}
     handlers: ClassVar[dict[str, Callable[..., HttpResponseBase]]] = {}

@@ -100,6 +100,7 @@ class LinkListApi(MerchantApi):
 
     @extend_schema(
         operation_id="links_list",
+        description="Newest first, a page at a time (follow `next`).",
         summary="List payment links",
         tags=TAGS,
         parameters=[FilterSerializer],
@@ -127,6 +128,8 @@ class LinkCreateApi(MerchantApi):
 
     @extend_schema(
         operation_id="links_create",
+        description="Amounts in the currency's minor unit: 2500 is USD 25.00, 1500 is "
+        "JPY 1,500. Send an Idempotency-Key to make a retry safe.",
         summary="Create a payment link",
         tags=TAGS,
         request=InputSerializer,
@@ -158,6 +161,7 @@ class LinkRetrieveApi(MerchantApi):
 
     @extend_schema(
         operation_id="links_retrieve",
+        description="With its `state` as a customer meets it and `completed_payments`.",
         summary="Retrieve a payment link",
         tags=TAGS,
         parameters=[LINK_ID],
@@ -213,6 +217,8 @@ class LinkDeactivateApi(MerchantApi):
 
     @extend_schema(
         operation_id="links_deactivate",
+        description="Customers who open it see `message` (or the link's own) instead of a "
+        "payment form.",
         summary="Stop a link from taking payments",
         tags=TAGS,
         parameters=[LINK_ID, IDEMPOTENCY_KEY],
@@ -241,6 +247,7 @@ class LinkActivateApi(MerchantApi):
 
     @extend_schema(
         operation_id="links_activate",
+        description="Undoes a deactivation; an expired or sold-out link stays so.",
         summary="Let a deactivated link take payments again",
         tags=TAGS,
         parameters=[LINK_ID, IDEMPOTENCY_KEY],
@@ -257,7 +264,7 @@ class LinkActivateApi(MerchantApi):
 
 
 class FirstRenderer(BaseContentNegotiation):
-    """Images are answered as images whatever ``Accept`` says; errors as JSON."""
+    # Images are answered as images whatever ``Accept`` says; errors as JSON.
 
     def select_parser(self, request: Request, parsers: Any) -> Any:
         return parsers[0]
@@ -284,6 +291,7 @@ class LinkQrApi(MerchantApi):
 class LinkQrSvgApi(LinkQrApi):
     @extend_schema(
         operation_id="links_qr_svg",
+        description="Encodes the link's `url`; for print.",
         summary="The link's QR code as SVG",
         tags=TAGS,
         parameters=[LINK_ID],
@@ -301,6 +309,7 @@ class LinkQrPngApi(LinkQrApi):
 
     @extend_schema(
         operation_id="links_qr_png",
+        description="Encodes the link's `url`; 10 pixels per module.",
         summary="The link's QR code as PNG",
         tags=TAGS,
         parameters=[LINK_ID],

@@ -103,6 +103,8 @@ class PaymentRetrieveApi(MerchantApi):
 
     @extend_schema(
         operation_id="payments_retrieve",
+        description="By Paylinks' id (`pay_…`), the gateway's payment intent (`pi_…`) or "
+        "checkout session (`cs_…`), with its timeline, oldest first.",
         summary="Retrieve a payment with its timeline",
         tags=TAGS,
         parameters=[PAYMENT_ID],
@@ -123,6 +125,7 @@ class RefundListApi(MerchantApi):
 
     @extend_schema(
         operation_id="refunds_list",
+        description="Newest first, with where each refund stands with the gateway.",
         summary="List a payment's refunds",
         tags=["Refunds"],
         parameters=[PAYMENT_ID, FilterSerializer],

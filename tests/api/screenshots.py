@@ -2,7 +2,7 @@
 
 Not a test: run it by hand after changing either page, then *look* at the images.
 
-    .venv/bin/python tests/api/screenshots.py     # -> docs/screenshots/{console-api-*,api-docs*}.png
+    .venv/bin/python tests/api/screenshots.py   # -> docs/screenshots/console-api-*, api-docs*
 
 The same fresh world as tests/admin/screenshots.py (whose helpers it uses), plus three
 API clients of Acme Books: two in use and one revoked.

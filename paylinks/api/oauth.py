@@ -49,9 +49,9 @@ def token(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
     hour. Over the limit: 429 with ``Retry-After``, in OAuth's error shape."""
     rate = settings.PAYLINKS_RATE_LIMITS.get("token_ip")
     if rate:
-        allowed, duration = SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]
+        allowed, duration = SimpleRateThrottle.parse_rate(None, rate)
         window = int(time.time() // duration)
-        ident = BaseThrottle().get_ident(request)  # type: ignore[arg-type]
+        ident = BaseThrottle().get_ident(request)
         key = f"paylinks:token-ip:{ident}:{window}"
         cache.add(key, 0, duration)
         try:

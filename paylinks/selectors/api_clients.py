@@ -7,6 +7,7 @@ from allauth.idp.oidc.models import Token
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from paylinks.fastsql import CompiledQuery
 from paylinks.models import ApiClient, Merchant
 
 
@@ -19,16 +20,21 @@ def access_token_lookup(value: str) -> Token | None:
     """
     if not value or len(value) > 8192:
         return None
-    return (
+    token = _ACCESS_TOKEN.first(get_adapter().hash_token(value))
+    if token is None or token.expires_at is None or token.expires_at <= timezone.now():
+        return None
+    return token
+
+
+# Every merchant API request runs this; its SQL (a four-table join) is built once per
+# process (paylinks/fastsql.py, docs/scaling.md).
+_ACCESS_TOKEN = CompiledQuery(
+    lambda token_hash: (
         Token.objects.select_related("client__paylinks_api_client__merchant")
-        .filter(
-            type=Token.Type.ACCESS_TOKEN,
-            hash=get_adapter().hash_token(value),
-            expires_at__gt=timezone.now(),
-        )
+        .filter(type=Token.Type.ACCESS_TOKEN, hash=token_hash)
         .order_by()
-        .first()
-    )
+    )[:1]
+)
 
 
 def api_clients_of(merchants: QuerySet[Merchant]) -> QuerySet[ApiClient]:

@@ -20,7 +20,7 @@ from paylinks.api.schema import COMMON, errors
 from paylinks.models import ApiScope, Merchant
 
 from .base import MerchantApi
-from .outputs import MoneyOutput, money_data
+from .outputs import MoneyOutput, money_data, render
 
 
 class CurrencyTotalOutput(serializers.Serializer):
@@ -87,7 +87,7 @@ class AnalyticsSummaryApi(MerchantApi):
         query.is_valid(raise_exception=True)
         days: int = query.validated_data["days"]
         end = query.validated_data.get("end") or timezone.now()
-        return Response(self.OutputSerializer(summary(self.merchant, days, end)).data)
+        return Response(render(self.OutputSerializer, summary(self.merchant, days, end)))
 
 
 def summary(merchant: Merchant, days: int, end: Any) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from paylinks.models import ApiClient, Merchant
 from paylinks.services import idempotency
 
 from .auth import ApiClientThrottle, ClientTokenAuthentication, HasScope, api_client_of
+from .outputs import render_many
 
 MAX_BODY_BYTES = 64 * 1024
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -129,7 +130,7 @@ def paginate(
 ) -> Response:
     paginator = Cursor()
     page = paginator.paginate_queryset(queryset, view.request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)
+    return paginator.get_paginated_response(render_many(serializer, page))
 
 
 class Route(APIView):

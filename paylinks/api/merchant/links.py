@@ -28,7 +28,7 @@ from paylinks.selectors.links import link_get_for_merchant, links_of_merchant
 from paylinks.services import links as link_services
 
 from .base import IDEMPOTENCY_KEY, MerchantApi, paginate
-from .outputs import LinkOutput, LinkPage
+from .outputs import LinkOutput, LinkPage, render
 
 TAGS = ["Payment links"]
 AMOUNT_MAX = 10**15  # far above any currency's maximum, far below a database overflow
@@ -146,13 +146,10 @@ class LinkCreateApi(MerchantApi):
                 api_client=self.api_client,
                 **data.validated_data,
             )
-            return 201, self.OutputSerializer(_reload(self, link)).data
+            link.completed_count = 0  # type: ignore[attr-defined] # a new link: none paid yet
+            return 201, render(self.OutputSerializer, link)
 
         return self.idempotent(request, run)
-
-
-def _reload(view: MerchantApi, link: PaymentLink) -> PaymentLink:
-    return _link(view, link.slug)
 
 
 class LinkRetrieveApi(MerchantApi):
@@ -168,7 +165,7 @@ class LinkRetrieveApi(MerchantApi):
         responses={200: OutputSerializer, **errors(*COMMON, 404)},
     )
     def get(self, request: Request, link_id: str) -> Response:
-        return Response(self.OutputSerializer(_link(self, link_id)).data)
+        return Response(render(self.OutputSerializer, _link(self, link_id)))
 
 
 class LinkUpdateApi(MerchantApi):
@@ -198,7 +195,7 @@ class LinkUpdateApi(MerchantApi):
         link_services.payment_link_update(
             link=link, actor=None, api_client=self.api_client, **data.validated_data
         )
-        return Response(self.OutputSerializer(_link(self, link_id)).data)
+        return Response(render(self.OutputSerializer, _link(self, link_id)))
 
 
 class LinkDeactivateApi(MerchantApi):
@@ -236,7 +233,7 @@ class LinkDeactivateApi(MerchantApi):
                 api_client=self.api_client,
                 message=data.validated_data.get("message") or None,
             )
-            return 200, self.OutputSerializer(_link(self, link_id)).data
+            return 200, render(self.OutputSerializer, _link(self, link_id))
 
         return self.idempotent(request, run)
 
@@ -258,7 +255,7 @@ class LinkActivateApi(MerchantApi):
         def run() -> tuple[int, Any]:
             link = _link(self, link_id)
             link_services.payment_link_activate(link=link, actor=None, api_client=self.api_client)
-            return 200, self.OutputSerializer(_link(self, link_id)).data
+            return 200, render(self.OutputSerializer, _link(self, link_id))
 
         return self.idempotent(request, run)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -22,9 +23,32 @@ from paylinks.models import (
     Refund,
     RefundReason,
 )
-from paylinks.models.payments import COMPLETED_STATUSES
-from paylinks.selectors.links import link_state
+from paylinks.selectors.links import link_completed_count
 from paylinks.selectors.payments import payment_timeline
+
+_SHARED: dict[type[serializers.Serializer], serializers.Serializer] = {}
+
+
+def _shared(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    shared = _SHARED.get(serializer_class)
+    if shared is None:
+        shared = _SHARED.setdefault(serializer_class, serializer_class())
+    return shared
+
+
+def render(serializer_class: type[serializers.Serializer], obj: Any) -> dict[str, Any]:
+    """``serializer_class(obj).data``, without building the serializer's fields again.
+
+    DRF deep-copies every declared field for each serializer instance; for these output
+    serializers (30 fields, several nested) that copy cost more than the rest of a
+    request. Writing out is read-only, so one instance per class serves every request.
+    """
+    return dict(_shared(serializer_class).to_representation(obj))
+
+
+def render_many(serializer_class: type[serializers.Serializer], objs: Any) -> list[Any]:
+    shared = _shared(serializer_class)
+    return [dict(shared.to_representation(obj)) for obj in objs]
 
 
 class MoneyOutput(serializers.Serializer):
@@ -117,7 +141,9 @@ class LinkOutput(CurrencyFields):
 
     def get_state(self, link: PaymentLink) -> str:
         state = getattr(link, "state", None)
-        return str(state or link_state(link).value)
+        if state:
+            return str(state)
+        return str(link.state_at(timezone.now(), link_completed_count(link)).value)
 
     @extend_schema_field(MoneyOutput(allow_null=True))
     def get_amount(self, link: PaymentLink) -> dict[str, Any] | None:
@@ -134,10 +160,7 @@ class LinkOutput(CurrencyFields):
         }
 
     def get_completed_payments(self, link: PaymentLink) -> int:
-        completed = getattr(link, "completed_count", None)
-        if completed is None:
-            completed = link.payments.filter(status__in=COMPLETED_STATUSES).count()
-        return int(completed)
+        return link_completed_count(link)
 
     @extend_schema_field(AfterPaymentOutput)
     def get_after_payment(self, link: PaymentLink) -> dict[str, Any]:
@@ -268,7 +291,7 @@ class PaymentDetailOutput(PaymentOutput):
 
     @extend_schema_field(EventOutput(many=True))
     def get_timeline(self, payment: Payment) -> list[dict[str, Any]]:
-        return EventOutput(payment_timeline(payment), many=True).data
+        return render_many(EventOutput, payment_timeline(payment))
 
 
 class RefundOutput(serializers.Serializer):

@@ -24,7 +24,14 @@ from paylinks.selectors.payments import (
 from paylinks.services import refunds as refund_services
 
 from .base import IDEMPOTENCY_KEY, MerchantApi, paginate
-from .outputs import PaymentDetailOutput, PaymentOutput, PaymentPage, RefundOutput, RefundPage
+from .outputs import (
+    PaymentDetailOutput,
+    PaymentOutput,
+    PaymentPage,
+    RefundOutput,
+    RefundPage,
+    render,
+)
 
 TAGS = ["Payments"]
 PAYMENT_ID = OpenApiParameter(
@@ -111,7 +118,7 @@ class PaymentRetrieveApi(MerchantApi):
         responses={200: OutputSerializer, **errors(*COMMON, 404)},
     )
     def get(self, request: Request, payment_id: str) -> Response:
-        return Response(self.OutputSerializer(_payment(self, payment_id)).data)
+        return Response(render(self.OutputSerializer, _payment(self, payment_id)))
 
 
 class RefundListApi(MerchantApi):
@@ -186,7 +193,7 @@ class RefundCreateApi(MerchantApi):
                 note=data.validated_data.get("note", ""),
                 idempotency_key=_refund_key(self, key),
             )
-            return 201, self.OutputSerializer(refund).data
+            return 201, render(self.OutputSerializer, refund)
 
         return self.idempotent(request, run)
 

@@ -64,7 +64,10 @@ def run_schemathesis(base: str, tmp_path: Path, *headers: str) -> subprocess.Com
     for header in headers:
         args += ["--header", header]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
-    return subprocess.run(args, capture_output=True, text=True, timeout=900, env=env)
+    # In the test's own folder: schemathesis keeps a cache of what it found beside it.
+    return subprocess.run(
+        args, capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path
+    )
 
 
 def _assert_passed(result: subprocess.CompletedProcess[str]) -> None:

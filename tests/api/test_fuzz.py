@@ -65,9 +65,7 @@ def run_schemathesis(base: str, tmp_path: Path, *headers: str) -> subprocess.Com
         args += ["--header", header]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
     # In the test's own folder: schemathesis keeps a cache of what it found beside it.
-    return subprocess.run(
-        args, capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path
-    )
+    return subprocess.run(args, capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
 
 
 def _assert_passed(result: subprocess.CompletedProcess[str]) -> None:

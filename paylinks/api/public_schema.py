@@ -1,14 +1,19 @@
-"""The public API's requests and answers, described for the OpenAPI schema.
+"""The public API's requests and answers, as serializers.
 
-``paylinks/api/public.py`` writes its answers as plain dicts (its contract is what the
-checkout page reads, byte for byte); these serializers only say what those dicts hold,
-so the public endpoints appear in ``/api/v1/schema/`` with real types, and schemathesis
-checks every answer against them.
+The request serializers (``PublicCheckoutRequest``, ``PublicViewRequest``) are what
+``paylinks/api/public.py`` validates bodies with; their error messages are the API's
+contract (the checkout page and its tests read them), so they are spelled out here. The
+answer serializers say what ``public.py``'s dicts hold, for ``/api/v1/schema/`` and for
+schemathesis, which checks every answer against them.
 """
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.validators import MaxLengthValidator
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 from paylinks.models import AmountType, LinkState, PaymentStatus
@@ -62,14 +67,88 @@ class PublicLink(PublicCurrency):
     inactive_message = serializers.CharField(allow_null=True)
 
 
-class PublicCheckoutRequest(serializers.Serializer):
-    email = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=254)
-    amount = serializers.CharField(
-        required=False,
-        allow_null=True,
-        help_text="For a link where the customer chooses: the amount in major units, "
+NOT_AN_OBJECT = "The request body must be a JSON object."
+
+
+class Text(serializers.CharField):
+    """A string as the public API has always taken it: a JSON string or null (read as
+    ""), kept exactly as sent (no trimming; the services judge its content), at most
+    ``max_length`` characters. Anything else is "<name> must be a string."."""
+
+    def __init__(self, *, max_length: int, **kwargs: Any) -> None:
+        super().__init__(
+            required=False, allow_null=True, allow_blank=True, trim_whitespace=False, **kwargs
+        )
+        # CharField's own NUL/surrogate validators would answer differently from before;
+        # the services refuse such input with their own messages.
+        self.validators = [MaxLengthValidator(max_length, message="")]
+        self.max_length = max_length
+
+    def bind(self, field_name: str, parent: Any) -> None:
+        super().bind(field_name, parent)
+        self.error_messages["invalid"] = f"{field_name} must be a string."
+        self.validators[0].message = f"{field_name} is too long."
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None:
+            return True, ""
+        return super().validate_empty_values(data)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}],
+        "description": "For a link where the customer chooses: the amount in major units, "
         'as typed ("12.50"). Leave out for a fixed price.',
-    )
+    }
+)
+class CustomerAmount(serializers.Field):
+    """Passed to the checkout service as sent: it alone decides what an amount is."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class PublicRequest(serializers.Serializer):
+    """A JSON object, or the answer every public endpoint gives to anything else.
+
+    (Raised as a dict: a serializer whose own errors are a plain list breaks DRF's
+    ``errors``.)"""
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None:
+            raise serializers.ValidationError({"non_field_errors": [NOT_AN_OBJECT]})
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError({"non_field_errors": [NOT_AN_OBJECT]})
+        return super().to_internal_value(data)
+
+
+class PublicCheckoutRequest(PublicRequest):
+    email = Text(max_length=254, default="")
+    amount = CustomerAmount()
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = set(data) - set(self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {"non_field_errors": [f"Unknown field(s): {', '.join(sorted(unknown))}."]}
+                )
+        return super().to_internal_value(data)
 
 
 class PublicCheckoutStarted(PublicCurrency):
@@ -115,10 +194,22 @@ class PublicCancelled(serializers.Serializer):
     link = serializers.CharField(help_text="The link's slug.")
 
 
-class PublicViewRequest(serializers.Serializer):
-    visitor = serializers.CharField(
-        min_length=16, max_length=128, help_text="An opaque id the page keeps per visitor."
-    )
+class PublicViewRequest(PublicRequest):
+    visitor = Text(max_length=128, default="", help_text="An opaque id the page keeps per visitor.")
+
+    def validate_visitor(self, value: str) -> str:
+        if len(value) < 16:
+            raise serializers.ValidationError("visitor must be an opaque id of 16-128 characters.")
+        return value
+
+
+def first_error(errors: Any) -> str:
+    """The first message of a serializer's errors: what the public API answers with."""
+    if isinstance(errors, Mapping):
+        return first_error(next(iter(errors.values())))
+    if isinstance(errors, list):
+        return first_error(errors[0])
+    return str(errors)
 
 
 class PublicViewRecorded(serializers.Serializer):

@@ -95,6 +95,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import merchant_api  # noqa: E402
 from loadgen import build_request, write_requests  # noqa: E402
 
 PY = sys.executable
@@ -280,6 +281,7 @@ def child_env(cfg: Config, secrets_: dict[str, str]) -> dict[str, str]:
         SITE_URL=cfg.base_url,
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
+        **merchant_api.ENV,
         **secrets_,
     )
     return env
@@ -1603,6 +1605,7 @@ SCENARIOS: list[tuple[str, Callable[[Bench], None]]] = [
     ("webhooks", scenario_webhooks),
     ("public_link", scenario_public_link),
     ("nextjs_pay_page", scenario_nextjs_pay_page),
+    ("merchant_api", lambda b: merchant_api.scenario(b, HttpLoad)),
 ]
 REPORT_ORDER = [
     "Webhook ingestion",
@@ -1610,6 +1613,7 @@ REPORT_ORDER = [
     "Checkout creation",
     "Public link endpoint",
     "Next.js /pay/[slug] page",
+    *merchant_api.TITLES,
 ]
 
 

@@ -145,6 +145,10 @@ ACTION_LABELS = {
     "webhook.reprocessed": "Webhook event reprocessed",
     "auth.signed_in": "Signed in",
     "auth.sign_in_failed": "Sign-in failed",
+    "api_client.created": "API client created",
+    "api_client.updated": "API client changed",
+    "api_client.secret_rotated": "API client secret rotated",
+    "api_client.revoked": "API client revoked",
 }
 
 #: Groups of actions the audit log can be filtered by at once (value: (label, actions)).

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from paylinks.models import Membership, Merchant, Role
+from paylinks.models import ApiClient, Membership, Merchant, Role
 from paylinks.models.merchants import WRITE_ROLES
 
 
@@ -126,3 +126,8 @@ class CustomerAccess:
 def customer_access(user: Any, revealed_payment_ids: Iterable[int] = ()) -> CustomerAccess:
     merchants = customer_data_merchants(user).values_list("pk", flat=True)
     return CustomerAccess(frozenset(merchants), frozenset(revealed_payment_ids))
+
+
+def client_can_write(api_client: ApiClient, merchant: Merchant) -> bool:
+    """An API client acts for its own merchant only, and only until it is revoked."""
+    return api_client.revoked_at is None and api_client.merchant_id == merchant.pk

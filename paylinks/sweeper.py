@@ -11,6 +11,7 @@ from collections import Counter
 
 from paylinks.gateways import get_gateway
 from paylinks.selectors.payments import payments_due_for_check
+from paylinks.services.idempotency import idempotency_keys_purge
 from paylinks.services.reconcile import payment_reconcile
 from paylinks.services.refunds import retry_pending_refunds
 from paylinks.webhooks import inbox
@@ -18,7 +19,8 @@ from paylinks.webhooks import inbox
 
 def sweep(*, everything: bool = False) -> dict[str, int]:
     """Gateway housekeeping, due inbox events, stale payments, refunds of unknown outcome,
-    and finished inbox events past their retention."""
+    finished inbox events past their retention, and merchant API idempotency keys past
+    their replay window."""
     counts: Counter[str] = Counter()
     for key, value in get_gateway().housekeeping().items():
         counts[f"gateway_{key}"] += value
@@ -29,4 +31,5 @@ def sweep(*, everything: bool = False) -> dict[str, int]:
         outcome = payment_reconcile(payment_id)
         counts["payments_" + outcome.split(":", 1)[0]] += 1
     counts["refunds_retried"] += retry_pending_refunds()
+    counts["idempotency_keys_forgotten"] += idempotency_keys_purge()
     return dict(counts)

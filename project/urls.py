@@ -5,6 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
 from paylinks.admin import site as console
+from paylinks.api.oauth import jwks, token
 from paylinks.logos import LOGO_DIRECTORY, merchant_logo
 from paylinks.webhooks.views import stripe_webhook
 
@@ -14,6 +15,11 @@ urlpatterns = [
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
     path("sandbox/", include("paylinks.gateways.sandbox.urls")),
     path("accounts/", include("allauth.urls")),
+    # OAuth 2.0 for the merchant API (allauth.idp.oidc): the token endpoint
+    # /identity/o/api/token, the discovery document and the JWKS under /.well-known/.
+    path(".well-known/jwks.json", jwks, name="jwks"),
+    path("identity/o/api/token", token, name="token"),
+    path("", include("allauth.idp.urls")),
     path("cms/", include(wagtailadmin_urls)),
     path("shop/", include(wagtail_urls)),
     # Merchant logos, with or without DEBUG (paylinks/logos.py); before the DEBUG-only

@@ -19,7 +19,22 @@ os.environ.setdefault("PAYLINKS_REQUIRE_MFA", "false")
 # and used by the browser journeys (tests/e2e), as in production.
 os.environ.setdefault("PAYLINKS_WEBHOOK_BATCH_MS", "0")
 
-from project.settings import *  # noqa: F403
+
+def _api_token_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+# A fresh signing key for the merchant API's tokens, per run (servers the tests start
+# inherit it through the environment).
+os.environ.setdefault("API_TOKEN_PRIVATE_KEY", _api_token_key())
+
+from project.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

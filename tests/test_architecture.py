@@ -53,6 +53,7 @@ LAYERS: list[tuple[str, int]] = [
     ("paylinks.queueing", DOMAIN),
     ("paylinks.crypto", DOMAIN),
     ("paylinks.fastsql", DOMAIN),
+    ("paylinks.qr", DOMAIN),
 ]
 
 

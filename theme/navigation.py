@@ -25,3 +25,9 @@ def platform_operator(request: HttpRequest) -> bool:
 def platform_staff(request: HttpRequest) -> bool:
     """The webhook inbox: superusers and support staff (who read it)."""
     return permissions.sees_all_merchants(request.user)
+
+
+def api_client_manager(request: HttpRequest) -> bool:
+    """API clients: owners manage their merchant's; support staff and superusers read."""
+    user = request.user
+    return permissions.sees_all_merchants(user) or permissions.owned_merchants(user).exists()

@@ -182,6 +182,7 @@ class AuditEntryAdmin(MerchantScopedAdmin, ModelAdmin):
             "paylinks.merchant": ("admin:paylinks_merchant_change", "Merchant settings"),
             "paylinks.payment": ("admin:paylinks_payment_change", "Payment"),
             "paylinks.webhookevent": ("admin:paylinks_webhookevent_change", "Webhook event"),
+            "paylinks.apiclient": ("admin:paylinks_apiclient_change", "API client"),
         }
         if obj.object_type == "auth.unknown_account":
             return "No account has this address"

@@ -30,6 +30,7 @@ from paylinks import money, permissions
 from paylinks.forms import PaymentLinkForm
 from paylinks.labels import price_label, price_parts
 from paylinks.models import LinkState, Merchant, PaymentLink
+from paylinks.qr import qr_svg
 from paylinks.selectors.links import link_state, with_state
 from paylinks.services import links as link_services
 
@@ -37,7 +38,6 @@ from . import display as ui
 from . import exports
 from .filters import CurrencyFilter, DayRangeFilter, MerchantFilter, PriceTypeFilter, StateFilter
 from .mixins import MerchantScopedAdmin, ServiceRejected, actor, back_to_change_page
-from .qr import qr_svg
 from .site import site
 
 

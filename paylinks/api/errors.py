@@ -1,10 +1,17 @@
-"""One error shape for the whole API: ``{"error": {"code": ..., "message": ...}}``."""
+"""One error shape for the whole API: ``{"error": {"code": ..., "message": ...}}``.
+
+A validation error also names the ``field`` it is about (the first one, when several are
+wrong). A 401 carries ``WWW-Authenticate`` (RFC 6750), and so does a 403 for a token that
+lacks the scope an operation needs.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, DataError, IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -22,15 +29,36 @@ class ApiError(exceptions.APIException):
         self.message = message
 
 
+class InvalidToken(exceptions.AuthenticationFailed):
+    """A bearer token that is malformed, forged, expired or revoked (RFC 6750
+    ``invalid_token``)."""
+
+
+class InsufficientScope(exceptions.PermissionDenied):
+    """A valid token without the scope this operation needs."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"This access token lacks the scope {scope}, which this operation needs.")
+        self.scope = scope
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = 422
+    default_code = "idempotency_key_reused"
+
+
 def error_response(
     code: str,
     message: str,
     status_code: int,
+    field: str | None = None,
     *,
     retry_after: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     error: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        error["field"] = field
     headers = dict(headers or {})
     if retry_after is not None:
         # In the body for the page (the message says it in minutes), and as the header.
@@ -40,6 +68,38 @@ def error_response(
     for name, value in headers.items():
         response[name] = value
     return response
+
+
+def _first_field(detail: Any, prefix: str = "") -> str | None:
+    """The first field a validation error names, dotted for nested ones (``metadata.key``)."""
+    if isinstance(detail, dict) and detail:
+        key, value = next(iter(detail.items()))
+        if key in ("non_field_errors", "__all__"):
+            return prefix.rstrip(".") or None
+        return _first_field(value, f"{prefix}{key}.") or f"{prefix}{key}"
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict | list):
+        return _first_field(detail[0], prefix)
+    return prefix.rstrip(".") or None
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict) and detail:
+        return _first_message(next(iter(detail.values())))
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def _bearer(error: str = "", description: str = "", scope: str = "") -> str:
+    value = 'Bearer realm="Paylinks API"'
+    if error:
+        value += f', error="{error}"'
+    if description:
+        text = description.replace('"', "'").encode("ascii", "replace").decode()
+        value += f', error_description="{text}"'
+    if scope:
+        value += f', scope="{scope}"'
+    return value
 
 
 def _flatten(detail: Any) -> str:
@@ -100,12 +160,46 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return error_response("invalid_request", "Send the request body as application/json.", 400)
     if isinstance(exc, exceptions.MethodNotAllowed):
         return error_response("method_not_allowed", str(exc.detail), 405)
+    if isinstance(exc, InvalidToken):
+        message = _flatten(exc.detail)
+        return error_response(
+            "invalid_token",
+            message,
+            401,
+            headers={"WWW-Authenticate": _bearer("invalid_token", message)},
+        )
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        return error_response("unauthorized", _flatten(exc.detail), 401)
-    if isinstance(exc, exceptions.PermissionDenied):
-        return error_response("forbidden", _flatten(exc.detail), 403)
+        headers = {"WWW-Authenticate": _bearer()} if getattr(exc, "auth_header", None) else {}
+        return error_response("unauthorized", _flatten(exc.detail), 401, headers=headers)
+    if isinstance(exc, InsufficientScope):
+        message = _flatten(exc.detail)
+        return error_response(
+            "insufficient_scope",
+            message,
+            403,
+            headers={"WWW-Authenticate": _bearer("insufficient_scope", message, exc.scope)},
+        )
+    if isinstance(exc, exceptions.PermissionDenied | DjangoPermissionDenied):
+        detail = exc.detail if isinstance(exc, exceptions.PermissionDenied) else str(exc)
+        return error_response("forbidden", _flatten(detail), 403)
+    if isinstance(exc, IdempotencyKeyReused):
+        return error_response(exc.default_code, _flatten(exc.detail), 422)
     if isinstance(exc, exceptions.ValidationError):
+        if isinstance(exc.detail, dict):
+            return error_response(
+                "invalid_request", _first_message(exc.detail), 400, _first_field(exc.detail)
+            )
         return error_response("invalid_request", _flatten(exc.detail), 400)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            field, problems = next(iter(exc.message_dict.items()))
+            return error_response(
+                "invalid_request",
+                problems[0],
+                400,
+                None if field == "__all__" else field,
+            )
+        return error_response("invalid_request", " ".join(exc.messages), 400)
     if isinstance(exc, exceptions.APIException):
         return error_response(exc.default_code, _flatten(exc.detail), exc.status_code)
     return None

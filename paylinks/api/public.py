@@ -18,6 +18,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from paylinks import money
@@ -29,6 +30,7 @@ from paylinks.selectors.payments import payment_get_by_public_id, payment_get_by
 from paylinks.services import analytics as analytics_services
 from paylinks.services import payments as payment_services
 
+from . import public_schema as schema
 from .errors import ApiError
 from .negotiation import JSON, wants_plain_json
 from .throttles import CheckoutIPThrottle, CheckoutLinkThrottle, PublicIPThrottle, client_ident
@@ -128,26 +130,16 @@ def link_data(link: PaymentLink, state: str, retry_after: int | None = None) -> 
     }
 
 
-def _body(request: Request) -> dict[str, Any]:
+def _valid(request: Request, serializer_class: type[Serializer]) -> dict[str, Any]:
+    """The request body, checked by ``serializer_class`` (``public_schema``): too large
+    or not a JSON object is a 400, and so is the first field it refuses, with its
+    message (no ``field``: the public API's errors never had one)."""
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
         raise ApiError("payload_too_large", "The request body is too large.", 400)
-    if not request.body:
-        return {}
-    data = request.data
-    if not isinstance(data, dict):
-        raise ApiError("invalid_request", "The request body must be a JSON object.", 400)
-    return data
-
-
-def _text(data: dict[str, Any], name: str, limit: int) -> str:
-    value = data.get(name, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ApiError("invalid_request", f"{name} must be a string.", 400)
-    if len(value) > limit:
-        raise ApiError("invalid_request", f"{name} is too long.", 400)
-    return value
+    serializer = serializer_class(data=request.data if request.body else {})
+    if not serializer.is_valid():
+        raise ApiError("invalid_request", schema.first_error(serializer.errors), 400)
+    return dict(serializer.validated_data)
 
 
 def _link_read(slug: str) -> dict[str, Any]:
@@ -167,7 +159,7 @@ class LinkView(PublicView):
     # DRF's dispatch as before. (A comment, not a docstring: DRF publishes a view's
     # docstring in its OPTIONS answer and the OpenAPI schema.)
 
-    @extend_schema(summary="A payment link as a customer sees it", responses={200: dict})
+    @extend_schema(summary="A payment link as a customer sees it", responses=schema.LINK_RESPONSES)
     def get(self, request: Request, slug: str) -> Response:
         return Response(_link_read(slug))
 
@@ -212,20 +204,17 @@ class CheckoutCreateView(PublicView):
     throttle_classes = [CheckoutIPThrottle, CheckoutLinkThrottle]
 
     @extend_schema(
-        summary="Start a hosted checkout for a link", request=dict, responses={201: dict}
+        summary="Start a hosted checkout for a link",
+        request=schema.PublicCheckoutRequest,
+        responses=schema.CHECKOUT_RESPONSES,
     )
     def post(self, request: Request, slug: str) -> Response:
-        data = _body(request)
-        unknown = set(data) - {"email", "amount"}
-        if unknown:
-            raise ApiError(
-                "invalid_request", f"Unknown field(s): {', '.join(sorted(unknown))}.", 400
-            )
+        data = _valid(request, schema.PublicCheckoutRequest)
         key = request.headers.get("Idempotency-Key", "")
         started = payment_services.checkout_start(
             slug=slug,
             amount=data.get("amount"),
-            email=_text(data, "email", 254),
+            email=data["email"],
             idempotency_key=key,
             client=client_ident(request),
         )
@@ -263,7 +252,7 @@ def _after_payment(link: PaymentLink) -> dict[str, Any]:
 class CheckoutStatusView(PublicView):
     throttle_classes = [PublicIPThrottle]
 
-    @extend_schema(summary="The status of a checkout session", responses={200: dict})
+    @extend_schema(summary="The status of a checkout session", responses=schema.STATUS_RESPONSES)
     def get(self, request: Request, session_id: str) -> Response:
         payment = payment_get_by_session(session_id)
         if payment is None:
@@ -297,13 +286,15 @@ class CheckoutStatusView(PublicView):
 
 class CheckoutCancelView(PublicView):
     @extend_schema(
-        summary="The customer left the hosted checkout", request=dict, responses={200: dict}
+        summary="The customer left the hosted checkout",
+        request=schema.PublicCancelRequest,
+        responses=schema.CANCEL_RESPONSES,
     )
     def post(self, request: Request, payment_id: str) -> Response:
         # The token from the cancel address proves the caller was handed that address; it
         # is checked before the payment is looked up, so a ``pay_`` id alone, a wrong
         # token and an unknown id all get the same 404 and nothing else.
-        token = _body(request).get("token")
+        token = _valid(request, schema.PublicCancelRequest)["token"]
         payment = (
             payment_get_by_public_id(payment_id) if cancel_token_valid(payment_id, token) else None
         )
@@ -321,15 +312,12 @@ def not_found(request: Any, *args: Any, **kwargs: Any) -> JsonResponse:
 
 class LinkViewRecordView(PublicView):
     @extend_schema(
-        summary="Count a visit to a link's checkout page", request=dict, responses={202: dict}
+        summary="Count a visit to a link's checkout page",
+        request=schema.PublicViewRequest,
+        responses=schema.VIEW_RESPONSES,
     )
     def post(self, request: Request, slug: str) -> Response:
-        data = _body(request)
-        visitor = _text(data, "visitor", 128)
-        if len(visitor) < 16:
-            raise ApiError(
-                "invalid_request", "visitor must be an opaque id of 16-128 characters.", 400
-            )
+        visitor = _valid(request, schema.PublicViewRequest)["visitor"]
         link = link_get_public(slug)
         if link is None:
             raise ApiError("not_found", "This payment link does not exist.", 404)

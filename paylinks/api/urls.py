@@ -1,4 +1,5 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import public
 
@@ -25,6 +26,17 @@ urlpatterns = [
         public.CheckoutCancelView.as_view(),
         name="public-checkout-cancel",
     ),
+    # The OpenAPI 3.1 schema and its browsable docs (Swagger UI, Redoc), served from our
+    # own static files (drf-spectacular-sidecar): no CDN.
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/redoc/",
+        SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"),
+        name="redoc",
+    ),
+    # The merchant API (OAuth 2.0 client credentials): paylinks/api/merchant/.
+    path("", include("paylinks.api.merchant.urls")),
 ]
 
 # Anything else under /api/v1/ answers in the API's own error shape, never an HTML page.

@@ -1,4 +1,5 @@
 from .analytics import LinkView
+from .api import ApiClient, ApiScope, IdempotencyKey
 from .audit import AuditEntry
 from .links import AfterPayment, AmountType, LinkState, PaymentLink
 from .merchants import Membership, Merchant, Role
@@ -9,7 +10,10 @@ from .webhooks import WebhookEvent
 __all__ = [
     "AfterPayment",
     "AmountType",
+    "ApiClient",
+    "ApiScope",
     "AuditEntry",
+    "IdempotencyKey",
     "LinkState",
     "LinkView",
     "Membership",

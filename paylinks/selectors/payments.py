@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -20,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from paylinks.crypto import email_search_hashes
-from paylinks.models import Payment, PaymentEvent, PaymentStatus
+from paylinks.models import Merchant, Payment, PaymentEvent, PaymentStatus, Refund
 
 from .links import UNSTARTED_GRACE
 
@@ -118,3 +119,72 @@ def with_failed_attempts(queryset: QuerySet[Payment]) -> QuerySet[Payment]:
             Subquery(last_code, output_field=CharField()), Value(""), output_field=CharField()
         ),
     )
+
+
+@dataclass(frozen=True)
+class PaymentFilters:
+    """What a list of payments can be narrowed by: the console's filters (status,
+    currency, method, date range, link) plus an amount range, in minor units."""
+
+    status: str = ""
+    currency: str = ""
+    method: str = ""
+    link: str = ""
+    """The link's id (slug)."""
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    """Exclusive upper bound."""
+    amount_min: int | None = None
+    amount_max: int | None = None
+
+
+def payments_of_merchant(merchant: Merchant) -> QuerySet[Payment]:
+    return Payment.objects.filter(merchant=merchant).select_related("link")
+
+
+def payments_filtered(payments: QuerySet[Payment], filters: PaymentFilters) -> QuerySet[Payment]:
+    """``payments`` narrowed by ``filters``; every filter stays within the queryset given,
+    so a merchant-scoped list stays merchant-scoped whatever is asked."""
+    lookups: dict[str, Any] = {}
+    if filters.status:
+        lookups["status"] = filters.status
+    if filters.currency:
+        lookups["currency"] = filters.currency.upper()
+    if filters.method:
+        lookups["payment_method_type"] = filters.method
+    if filters.link:
+        lookups["link__slug"] = filters.link
+    if filters.created_from is not None:
+        lookups["created_at__gte"] = filters.created_from
+    if filters.created_to is not None:
+        lookups["created_at__lt"] = filters.created_to
+    if filters.amount_min is not None:
+        lookups["amount__gte"] = filters.amount_min
+    if filters.amount_max is not None:
+        lookups["amount__lte"] = filters.amount_max
+    return payments.filter(**lookups)
+
+
+def payment_find(merchant: Merchant, identifier: str) -> Payment | None:
+    """One of ``merchant``'s payments by any id a merchant holds: Paylinks' ``pay_...``,
+    the gateway's payment intent ``pi_...`` or checkout session ``cs_...``. Another
+    merchant's payment, or an unknown id, is None alike."""
+    if not identifier or len(identifier) > 255:
+        return None
+    if identifier.startswith("pay_"):
+        lookup = Q(public_id=identifier)
+    elif identifier.startswith("pi_"):
+        lookup = Q(payment_intent_id=identifier)
+    elif identifier.startswith("cs_"):
+        lookup = Q(gateway_session_id=identifier)
+    else:
+        return None
+    return payments_of_merchant(merchant).filter(lookup).order_by("-created_at").first()
+
+
+def payment_timeline(payment: Payment) -> list[PaymentEvent]:
+    return list(payment.events.order_by("created_at", "id"))
+
+
+def refunds_of(payment: Payment) -> QuerySet[Refund]:
+    return payment.refunds.order_by("-created_at", "-id")

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import models
 
-from paylinks.models import AuditEntry, Merchant, User
+from paylinks.models import ApiClient, AuditEntry, Merchant, User
 from paylinks.privacy import mask_email
 
 
@@ -15,8 +15,13 @@ def audit_record(
     obj: models.Model,
     merchant: Merchant | None,
     changes: dict[str, Any] | None = None,
+    api_client: ApiClient | None = None,
 ) -> AuditEntry:
-    """Append one entry to the audit trail. Call inside the transaction that made the change."""
+    """Append one entry to the audit trail. Call inside the transaction that made the change.
+
+    A change made through the merchant API has no person behind it: ``api_client`` names
+    the client instead (``actor_email`` then reads "API client “Shop backend” (plc_...)").
+    """
     return _append(
         actor=actor,
         action=action,
@@ -25,6 +30,7 @@ def audit_record(
         object_id=str(obj.pk),
         object_repr=str(obj),
         changes=changes,
+        api_client=api_client,
     )
 
 
@@ -37,11 +43,13 @@ def _append(
     object_id: str,
     object_repr: str,
     changes: dict[str, Any] | None,
+    api_client: ApiClient | None = None,
 ) -> AuditEntry:
+    label = getattr(actor, "email", "") or (api_client.audit_label if api_client else "")
     return AuditEntry.objects.create(
         merchant=merchant,
         actor=actor if actor is not None and actor.pk else None,
-        actor_email=getattr(actor, "email", "") or "",
+        actor_email=label or "",
         action=action,
         object_type=object_type,
         object_id=object_id[:64],

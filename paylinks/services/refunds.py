@@ -21,7 +21,16 @@ from django.utils import timezone
 
 from paylinks import money, permissions
 from paylinks.gateways import GatewayError, get_gateway
-from paylinks.models import Membership, Payment, PaymentEvent, Refund, RefundReason, Role, User
+from paylinks.models import (
+    ApiClient,
+    Membership,
+    Payment,
+    PaymentEvent,
+    Refund,
+    RefundReason,
+    Role,
+    User,
+)
 from paylinks.models.payments import COMPLETED_STATUSES
 from paylinks.notifications.mail import mail_queue
 
@@ -49,8 +58,12 @@ def refund_create(
     reason: str = RefundReason.REQUESTED_BY_CUSTOMER,
     note: str = "",
     idempotency_key: str = "",
+    api_client: ApiClient | None = None,
 ) -> Refund:
-    """Refund ``amount`` minor units (default: everything refundable) of a paid payment."""
+    """Refund ``amount`` minor units (default: everything refundable) of a paid payment.
+
+    ``api_client``: the merchant API client asking (``actor`` is then None).
+    """
     refund = _record(
         payment=payment,
         actor=actor,
@@ -58,6 +71,7 @@ def refund_create(
         reason=reason,
         note=note,
         idempotency_key=idempotency_key,
+        api_client=api_client,
     )
     if refund.status == Refund.Status.PENDING:
         _send(refund)
@@ -73,10 +87,13 @@ def _record(
     reason: str,
     note: str,
     idempotency_key: str,
+    api_client: ApiClient | None,
 ) -> Refund:
     locked = Payment.objects.select_for_update().select_related("merchant").get(pk=payment.pk)
     if actor is not None and not permissions.can_write(actor, locked.merchant):
         raise PermissionDenied("You cannot refund this merchant's payments.")
+    if api_client is not None and not permissions.client_can_write(api_client, locked.merchant):
+        raise PermissionDenied("This API client cannot refund this merchant's payments.")
     key = idempotency_key or f"paylinks-refund-{uuid.uuid4().hex}"
     existing = Refund.objects.filter(idempotency_key=key).first()
     if existing is not None:
@@ -111,7 +128,7 @@ def _record(
         kind="refund_requested",
         message=f"Refund of {money.format_money(amount, locked.currency)} requested"
         + (f": {note[:150]}" if note else ""),
-        source=PaymentEvent.Source.CONSOLE if actor else PaymentEvent.Source.SYSTEM,
+        source=_source(actor, api_client),
         actor=actor if actor is not None and actor.pk else None,
         data={"refund": refund.pk, "reason": reason},
     )
@@ -121,8 +138,17 @@ def _record(
         obj=locked,
         merchant=locked.merchant,
         changes={"refund": [None, amount], "reason": [None, reason]},
+        api_client=api_client,
     )
     return refund
+
+
+def _source(actor: User | None, api_client: ApiClient | None) -> str:
+    if actor is not None:
+        return PaymentEvent.Source.CONSOLE
+    if api_client is not None:
+        return PaymentEvent.Source.API
+    return PaymentEvent.Source.SYSTEM
 
 
 def _send(refund: Refund) -> None:

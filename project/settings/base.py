@@ -101,11 +101,14 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.github",
     "allauth.socialaccount.providers.openid_connect",
+    # The OAuth 2.0 provider issuing the merchant API's tokens (project/settings/api.py).
+    "allauth.idp.oidc",
     "axes",
     "encrypted_model_fields",
     "django_filters",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI + Redoc files for /api/v1/docs/, no CDN
     "django_tasks_db",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

@@ -105,6 +105,23 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Developers"),
+                "items": [
+                    {
+                        "title": _("API clients"),
+                        "icon": "key",
+                        "link": reverse_lazy("admin:paylinks_apiclient_changelist"),
+                        "permission": "theme.navigation.api_client_manager",
+                    },
+                    {
+                        "title": _("API documentation"),
+                        "icon": "menu_book",
+                        "link": reverse_lazy("api:docs"),
+                        "permission": MEMBER,
+                    },
+                ],
+            },
+            {
                 "title": _("Team"),
                 "items": [
                     {

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import segno
 
-from paylinks.admin.qr import SVG_OPTIONS
+from paylinks.qr import SVG_OPTIONS
 
 from ..factories import PaymentLinkFactory
 from .conftest import ADMIN, change_url

@@ -26,6 +26,7 @@ SECTIONS = {
     "paylinks.merchant": "Merchant settings",
     "paylinks.auditentry": "Audit log",
     "paylinks.user": "Users",
+    "paylinks.apiclient": "API clients",
 }
 
 ADD_TITLES = {
@@ -33,6 +34,7 @@ ADD_TITLES = {
     "paylinks.membership": "Add a team member",
     "paylinks.merchant": "New merchant",
     "paylinks.user": "New user",
+    "paylinks.apiclient": "New API client",
 }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.validators import MaxLengthValidator
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
@@ -194,11 +195,27 @@ class PublicCancelled(serializers.Serializer):
     link = serializers.CharField(help_text="The link's slug.")
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class CancelToken(serializers.Field):
+    """The cancel token, never a reason for a 400: anything that is not a string of a
+    token's length reads as no token, so a wrong one gets the same 404 as an unknown
+    payment and the answer tells nothing about why."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        return data if isinstance(data, str) and len(data) <= 200 else ""
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is serializers.empty or data is None:
+            return True, ""
+        return super().validate_empty_values(data)
+
+
 class PublicCancelRequest(PublicRequest):
-    token = Text(
-        max_length=200,
-        default="",
-        help_text="The token in the cancel address Paylinks gave the gateway (cancel_url).",
+    token = CancelToken(
+        help_text="The token in the cancel address Paylinks gave the gateway (cancel_url)."
     )
 
 

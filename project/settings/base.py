@@ -307,6 +307,10 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SITE_URL.startswith("https://"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+# Only the operator knows whether every subdomain is https too and whether the domain
+# belongs on the browsers' preload list: off unless they say so (docs/security.md).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 # A TLS-terminating proxy in front: its X-Forwarded-Proto is believed, and (unless set)
 # one hop of X-Forwarded-For too (PAYLINKS_TRUSTED_PROXIES, PAYLINKS_SIGNIN_TRUSTED_PROXIES).
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)

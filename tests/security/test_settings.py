@@ -129,3 +129,37 @@ def test_deploy_check_flags_a_tls_proxy_whose_forwarded_for_is_not_believed() ->
     assert "PAYLINKS_SIGNIN_TRUSTED_PROXIES=0" in flagged.stdout + flagged.stderr
     fine = manage_check(**base, BEHIND_TLS_PROXY="true", DEPLOY="1")
     assert "paylinks.W010" not in fine.stdout + fine.stderr
+
+
+def check_ids(result: subprocess.CompletedProcess[str]) -> set[str]:
+    import re
+
+    return set(re.findall(r"\((\w+\.[WE]\d+)\)", result.stdout + result.stderr))
+
+
+def test_deploy_check_reports_only_what_docs_security_explains() -> None:
+    # docs/security.md, "What the operator must do": the production settings of
+    # docs/operations.md plus TLS leave only the two HSTS choices Paylinks never makes itself.
+    production = {
+        "SECRET_KEY": Fernet.generate_key().decode() * 2,
+        "FIELD_ENCRYPTION_KEY": GOOD_KEY,
+        "ALLOWED_HOSTS": "pay.example.com",
+        "SITE_URL": "https://pay.example.com",
+        "BEHIND_TLS_PROXY": "true",
+        "DEPLOY": "1",
+    }
+    before_https = manage_check(**production)
+    assert check_ids(before_https) == {"security.W004", "security.W008"}, before_https.stdout
+    with_tls = manage_check(
+        **production, SECURE_SSL_REDIRECT="true", SECURE_HSTS_SECONDS="31536000"
+    )
+    assert check_ids(with_tls) == {"security.W005", "security.W021"}, with_tls.stdout
+    everything = manage_check(
+        **production,
+        SECURE_SSL_REDIRECT="true",
+        SECURE_HSTS_SECONDS="31536000",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
+        SECURE_HSTS_PRELOAD="true",
+    )
+    assert everything.returncode == 0, everything.stdout + everything.stderr
+    assert check_ids(everything) == set(), everything.stdout + everything.stderr

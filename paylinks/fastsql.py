@@ -13,7 +13,8 @@ helpers here keep the ORM's own field handling and only reuse the statement's te
   does goes through ``save()``.
 - ``CompiledQuery``: a queryset compiled once, then run with new parameter values; rows
   become model instances the way ``QuerySet.__iter__`` makes them (field converters, so
-  encrypted fields decrypt strictly; ``select_related`` objects; deferred fields).
+  encrypted fields decrypt strictly; ``select_related`` objects; deferred fields;
+  annotations as attributes).
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class _Compiled:
     end: int
     init_list: tuple[str, ...]
     related: tuple[Any, ...]
+    annotations: tuple[tuple[str, int], ...]  # (attribute, column) like ModelIterable sets
 
 
 class CompiledQuery[M: Model]:
@@ -123,7 +125,7 @@ class CompiledQuery[M: Model]:
         klass_info = compiler.klass_info
         select = compiler.select
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        if compiler.annotation_col_map or queryset._known_related_objects:  # type: ignore[attr-defined]
+        if queryset._known_related_objects:  # type: ignore[attr-defined]
             raise TypeError("CompiledQuery runs plain model querysets only")
         return _Compiled(
             sql=sql,
@@ -135,6 +137,7 @@ class CompiledQuery[M: Model]:
             end=end,
             init_list=tuple(f[0].target.attname for f in select[start:end]),
             related=tuple(get_related_populators(klass_info, select, alias)),
+            annotations=tuple(compiler.annotation_col_map.items()),
         )
 
     def all(self, *values: Any, using: str = "default") -> list[M]:
@@ -160,6 +163,8 @@ class CompiledQuery[M: Model]:
             )
             for populator in compiled.related:
                 populator.populate(row, obj)
+            for name, column in compiled.annotations:
+                setattr(obj, name, row[column])
             found.append(obj)
         return found  # type: ignore[return-value]
 

@@ -87,7 +87,9 @@ def test_owner_first_sign_in_with_required_mfa(page, alice) -> None:
     verified(alice)
     go(page, "/admin/paylinks/payment/")
     assert page.url.startswith(page.base + "/accounts/login/")
-    assert page.evaluate("document.activeElement.name") == "login"  # autofocus
+    # autofocus: Chromium applies it at a rendering update after the load event, so wait
+    # for it (a busy machine delays that update) rather than read it once
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'login'")
     shot(page, "login")
     for _ in range(3):  # keyboard users see where they are
         page.keyboard.press("Tab")

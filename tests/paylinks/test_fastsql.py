@@ -15,6 +15,7 @@ from paylinks import fastsql
 from paylinks.crypto import DecryptionError
 from paylinks.gateways.sandbox.models import SandboxSession
 from paylinks.models import Payment, PaymentEvent, PaymentLink
+from paylinks.models.payments import COMPLETED_STATUSES
 from paylinks.selectors.links import PUBLIC_LINK_FIELDS, link_get_for_checkout, link_get_public
 
 from ..factories import PaymentLinkFactory
@@ -161,3 +162,26 @@ class TestCompiledQuery:
         ignores_its_value = fastsql.CompiledQuery(lambda slug: PaymentLink.objects.all())
         with pytest.raises(TypeError, match="exactly once"):
             ignores_its_value.first("anything")
+
+    def test_annotations_arrive_as_attributes_like_the_querysets(self, acme, globex) -> None:
+        from paylinks.selectors.links import link_get_for_merchant, with_state
+
+        link = PaymentLinkFactory(merchant=acme, payment_limit=5)
+        for status in ("succeeded", "succeeded", "failed", "pending", "refunded"):
+            payment = payment_for(link)
+            payment.status = status
+            fastsql.insert(payment)
+        want = with_state(PaymentLink.objects.filter(pk=link.pk)).get()
+        got = link_get_for_merchant(acme, link.slug)
+        assert got is not None and got.merchant.pk == acme.pk
+        assert got.completed_count == want.completed_count  # type: ignore[attr-defined]
+        assert (
+            got.completed_count
+            == Payment.objects.filter(  # type: ignore[attr-defined]
+                link=link, status__in=COMPLETED_STATUSES
+            ).count()
+        )
+        assert link_get_for_merchant(globex, link.slug) is None
+        empty = PaymentLinkFactory(merchant=acme)
+        found = link_get_for_merchant(acme, empty.slug)
+        assert found is not None and found.completed_count == 0  # type: ignore[attr-defined]

@@ -10,6 +10,8 @@ from paylinks.logos import LOGO_DIRECTORY, merchant_logo
 from paylinks.webhooks.views import stripe_webhook
 
 urlpatterns = [
+    # The console's analytics pages (dashboards/), before the console's own catch-all.
+    path("admin/analytics/", include("dashboards.urls")),
     path("admin/", console.urls),
     path("api/v1/", include("paylinks.api.urls")),
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),

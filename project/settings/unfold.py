@@ -105,6 +105,23 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Analytics"),
+                "items": [
+                    {
+                        "title": _("Analytics"),
+                        "icon": "monitoring",
+                        "link": reverse_lazy("analytics:index"),
+                        "permission": MEMBER,
+                    },
+                    {
+                        "title": _("Support overview"),
+                        "icon": "support_agent",
+                        "link": reverse_lazy("analytics:support"),
+                        "permission": "theme.navigation.platform_staff",
+                    },
+                ],
+            },
+            {
                 "title": _("Developers"),
                 "items": [
                     {

@@ -73,6 +73,7 @@ def home_context(user: Any) -> dict[str, Any]:
         "links_url": reverse("admin:paylinks_paymentlink_changelist"),
         "add_link_url": reverse("admin:paylinks_paymentlink_add"),
         "payments_url": reverse("admin:paylinks_payment_changelist"),
+        "analytics_url": reverse("analytics:index"),
         "state_variants": LINK_STATE_VARIANTS,
     }
 

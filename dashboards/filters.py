@@ -237,7 +237,11 @@ class PaymentFilterSet(django_filters.FilterSet):
         return queryset.filter(method_q((value,)))
 
     def filter_queryset(self, queryset: QuerySet[Payment]) -> Any:
-        queryset = super().filter_queryset(queryset)
+        return self.filter_amount(super().filter_queryset(queryset))
+
+    def filter_amount(self, queryset: QuerySet[Payment]) -> Any:
+        """The amount range, in minor units of the chosen currency (without one, the
+        form has an error and nothing is filtered)."""
         data = self.form.cleaned_data
         code = data.get("currency")
         low, high = data.get("amount_from"), data.get("amount_to")

@@ -10,15 +10,21 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.contrib import messages
 from django.core.validators import EMPTY_VALUES
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from unfold.contrib.filters.admin import ChoicesDropdownFilter, DropdownFilter, RangeDateFilter
+from unfold.contrib.filters.admin import (
+    ChoicesDropdownFilter,
+    DropdownFilter,
+    RangeDateFilter,
+    RangeNumericListFilter,
+)
 from unfold.utils import parse_date_str
 
-from paylinks import money, permissions
-from paylinks.labels import method_label
+from dashboards.filters import LIST_FIELDS, PaymentFilterSet
+from paylinks import permissions
 from paylinks.models import LinkState
 
 
@@ -55,48 +61,78 @@ class StateFilter(DropdownFilter):
         return queryset
 
 
-class CurrencyFilter(DropdownFilter):
-    """The currencies the person's own links or payments use, not all 46 Paylinks knows."""
+def payment_filters(request: HttpRequest) -> PaymentFilterSet:
+    """The console's one definition of the currency, method, link and amount filters
+    (``dashboards.filters``), read once per request from its query string."""
+    cached = getattr(request, "_paylinks_filters", None)
+    if cached is None:
+        cached = PaymentFilterSet(
+            request.GET,
+            merchants=permissions.visible_merchants(request.user),
+            only=LIST_FIELDS,
+        )
+        cached.is_valid()
+        request._paylinks_filters = cached  # type: ignore[attr-defined]
+    return cached
+
+
+class SharedDropdownFilter(DropdownFilter):
+    """A dropdown for one field of ``PaymentFilterSet``: its choices (the person's own,
+    read without scanning payments) and its query. A value it does not offer is ignored."""
+
+    field = ""
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return list(payment_filters(request).filters[self.field].extra["choices"])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        filterset = payment_filters(request)
+        value = filterset.form.cleaned_data.get(self.field)
+        if not value:
+            return queryset
+        return filterset.filters[self.field].filter(queryset, value)
+
+
+class CurrencyFilter(SharedDropdownFilter):
+    """The currencies of the person's own links, not all 46 Paylinks knows."""
 
     title = "currency"
-    parameter_name = "currency"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        codes = (
-            model_admin.get_queryset(request)
-            .order_by()
-            .values_list("currency", flat=True)
-            .distinct()
-        )
-        return [(code, money.get_currency(code).code) for code in sorted(set(codes))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = self.value()
-        if value and value.upper() in money.CURRENCIES:
-            return queryset.filter(currency=value.upper())
-        return queryset
+    parameter_name = field = "currency"
 
 
-class MethodFilter(DropdownFilter):
-    """Payment methods seen on the person's own payments."""
+class MethodFilter(SharedDropdownFilter):
+    """Payment methods (a card brand, or every card) seen on the person's own payments."""
 
     title = "payment method"
-    parameter_name = "method"
+    parameter_name = field = "method"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        codes = (
-            model_admin.get_queryset(request)
-            .exclude(payment_method_type="")
-            .order_by()
-            .values_list("payment_method_type", flat=True)
-            .distinct()
-        )
-        return [(code, method_label(code)) for code in sorted(set(codes))]
+
+class LinkFilter(SharedDropdownFilter):
+    title = "link"
+    parameter_name = field = "link"
+
+
+class AmountRangeFilter(RangeNumericListFilter):
+    """An amount range in major units of the chosen currency (``amount_from`` /
+    ``amount_to``, as on the analytics page). Without a currency it cannot mean anything:
+    the list says so, and shows every amount."""
+
+    title = "amount (choose a currency)"
+    parameter_name = "amount"
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value():
-            return queryset.filter(payment_method_type=self.value())
-        return queryset
+        filterset = payment_filters(request)
+        if not any(self.used_parameters.values()):
+            return queryset
+        errors = [
+            e
+            for name in ("__all__", "amount_from", "amount_to")
+            for e in filterset.form.errors.get(name, [])
+        ]
+        if errors:
+            messages.error(request, "Amount filter not applied: " + " ".join(errors))
+            return queryset
+        return filterset.filter_amount(queryset)
 
 
 class PriceTypeFilter(ChoicesDropdownFilter):

@@ -40,8 +40,10 @@ from paylinks.services import refunds as refund_services
 from . import customers, exports
 from . import display as ui
 from .filters import (
+    AmountRangeFilter,
     CurrencyFilter,
     DayRangeFilter,
+    LinkFilter,
     MerchantFilter,
     MethodFilter,
 )
@@ -305,7 +307,9 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
     list_filter = [
         ("status", ChoicesDropdownFilter),
         CurrencyFilter,
+        AmountRangeFilter,
         MethodFilter,
+        LinkFilter,
         ("created_at", DayRangeFilter.titled("date")),
         MerchantFilter,
     ]

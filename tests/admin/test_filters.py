@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from paylinks.models import Merchant, Payment, PaymentStatus
+from paylinks.services import rollups
 
 from ..factories import PaymentFactory
 from .conftest import ADMIN
@@ -40,11 +41,16 @@ def test_date_range_includes_the_whole_last_day_in_merchant_time(
     assert early.public_id not in listed(response) and after.public_id not in listed(response)
 
 
+# Within the last 400 days: the method filter offers the methods of the last 400 days.
+RECENT = datetime.now(UTC) - timedelta(days=3)
+
+
 def test_status_currency_and_method_filters(console, alice, acme_link, acme_yen_link) -> None:
-    card = paid_at(acme_link, datetime(2025, 3, 1, tzinfo=UTC), payment_method_type="card")
-    sepa = paid_at(acme_link, datetime(2025, 3, 1, tzinfo=UTC), payment_method_type="sepa_debit")
-    yen = paid_at(acme_yen_link, datetime(2025, 3, 1, tzinfo=UTC), payment_method_type="card")
+    card = paid_at(acme_link, RECENT, payment_method_type="card")
+    sepa = paid_at(acme_link, RECENT, payment_method_type="sepa_debit")
+    yen = paid_at(acme_yen_link, RECENT, payment_method_type="card")
     failed = PaymentFactory(link=acme_link, status=PaymentStatus.FAILED)
+    rollups.rebuild(merchant=acme_link.merchant)  # the method choices come from the rollups
     client = console(alice)
     assert listed(client.get(f"{ADMIN}/payment/?status__exact=failed")) == {failed.public_id}
     assert listed(client.get(f"{ADMIN}/payment/?currency=JPY")) == {yen.public_id}
@@ -53,7 +59,8 @@ def test_status_currency_and_method_filters(console, alice, acme_link, acme_yen_
 
 
 def test_method_filter_names_methods_in_words(console, alice, acme_link) -> None:
-    paid_at(acme_link, datetime(2025, 3, 1, tzinfo=UTC), payment_method_type="sepa_debit")
+    paid_at(acme_link, RECENT, payment_method_type="sepa_debit")
+    rollups.rebuild(merchant=acme_link.merchant)  # the method choices come from the rollups
     response = console(alice).get(f"{ADMIN}/payment/")
     spec = next(s for s in response.context["cl"].filter_specs if s.title == "payment method")
     assert spec.lookup_choices == [("sepa_debit", "SEPA Direct Debit")]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,6 +27,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
+from dashboards import selectors as analytics
 from paylinks import money, permissions
 from paylinks.forms import PaymentLinkForm
 from paylinks.labels import price_label, price_parts
@@ -50,6 +52,41 @@ def state_note(link: PaymentLink, state: LinkState) -> str:
     if state == LinkState.SOLD_OUT:
         return "Its payment limit is reached: raise the limit to take more payments."
     return ""
+
+
+def link_funnel_context(request: HttpRequest, link: PaymentLink) -> dict[str, Any]:
+    """The link's funnel since it was created (in its merchant's days): page views ->
+    checkouts started -> paid, conversion and revenue per currency."""
+    zone = link.merchant.timezone
+    today = analytics.local_today(zone)
+    first = min(timezone.localtime(link.created_at, ZoneInfo(zone)).date(), today)
+    period = analytics.Period(first, today)
+    funnel = analytics.link_funnel(
+        merchants=permissions.visible_merchants(request.user), link=link, period=period
+    )
+
+    def rate(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.1f} %"
+
+    return {
+        "since": f"{first.day} {first:%b %Y}",
+        "zone": zone,
+        "views": funnel.views,
+        "started": funnel.started,
+        "paid": funnel.paid,
+        "checkout_rate": rate(funnel.checkout_rate),
+        "completion": rate(funnel.completion),
+        "conversion": rate(funnel.conversion),
+        "revenue": [
+            {
+                "currency": r.currency,
+                "gross": money.format_money(r.gross, r.currency),
+                "net": money.format_money(r.net, r.currency),
+            }
+            for r in funnel.revenue
+        ],
+        "analytics_url": reverse("analytics:index") + f"?period=12m&link={link.pk}",
+    }
 
 
 def currency_hints() -> dict[str, dict[str, str]]:
@@ -430,7 +467,20 @@ class PaymentLinkAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
                 "open_attrs": {"target": "_blank", "rel": "noopener"},
                 "note": state_note(obj, state),  # type: ignore[arg-type]
             }
+            context["funnel"] = link_funnel_context(request, obj)  # type: ignore[arg-type]
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def response_add(self, request: HttpRequest, obj: Model, post_url_continue: Any = None) -> Any:
+        """A new link lands on its share card (address, copy button, QR code): sharing it
+        is what comes next, not the list."""
+        if "_addanother" in request.POST or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        messages.success(
+            request,
+            f"“{obj}” is ready: copy its address or download the QR code to share it.",
+        )
+        url = reverse("admin:paylinks_paymentlink_change", args=[quote(obj.pk)])
+        return HttpResponseRedirect(f"{url}#share")
 
     # --- sharing: QR code, copy, open ---------------------------------------------------
     def get_urls(self) -> list[Any]:

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.html import _json_script_escapes, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.views.generic import TemplateView
 
@@ -155,6 +157,16 @@ def headline_cards(data: Analytics) -> dict[str, Any]:
 
 
 # --- the pages ---------------------------------------------------------------------------
+def json_data_script(encoded: str, element_id: str) -> SafeString:
+    """``json_script`` for JSON that is already encoded (``charts.page_json`` writes it
+    compactly): the same escaping, without decoding and encoding it again."""
+    return format_html(
+        '<script id="{}" type="application/json">{}</script>',
+        element_id,
+        mark_safe(encoded.translate(_json_script_escapes)),  # noqa: S308 - escaped as json_script does
+    )
+
+
 def _zone_of(merchants: QuerySet[Merchant]) -> str:
     zones = set(merchants.values_list("timezone", flat=True)[:50])
     return zones.pop() if len(zones) == 1 else settings.TIME_ZONE
@@ -221,7 +233,7 @@ class AnalyticsView(TemplateView):
             "data": data,
             "cards": headline_cards(data),
             "charts": [self.chart_context(c) for c in page],
-            "charts_json": charts.page_json(page, dark),
+            "charts_script": json_data_script(charts.page_json(page, dark), "paylinks-charts-data"),
             "top_links": charts.top_links_table(data.links),
             "top_links_csv": "?" + filterset.query(csv="top_links"),
             "presets": [

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from paylinks import permissions
+from paylinks.admin import display as ui
 from paylinks.admin.filters import MerchantFilter
 from paylinks.models import Merchant, User
 
@@ -50,9 +51,21 @@ class ConsoleAdmin:
     - An object outside the person's merchants answers 404, never a redirect to the
       home page with "perhaps it was deleted" (which would confirm that it exists).
     - A ``ValidationError`` from a service becomes a form error, never a 500.
+    - A page about one object shows its times in that object's merchant's zone (support
+      staff, who see every merchant, read each payment in its merchant's hours).
     """
 
     empty_value_display = "—"
+
+    def zone_merchant(self, obj: Model) -> Merchant | None:
+        """The merchant whose reporting zone an object's page uses (None: the console's)."""
+        return None
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)  # type: ignore[misc]
+        if obj is not None:
+            ui.show_times_of(self.zone_merchant(obj))
+        return obj
 
     def _get_obj_does_not_exist_redirect(
         self, request: HttpRequest, opts: Any, object_id: str
@@ -137,6 +150,18 @@ class MerchantScopedAdmin(ConsoleAdmin):
 
     def sees_several_merchants(self, request: HttpRequest) -> bool:
         return permissions.visible_merchants(request.user)[:2].count() > 1
+
+    def zone_merchant(self, obj: Model) -> Merchant | None:
+        return self.merchant_of(obj)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # A list filtered to one merchant reads in that merchant's hours, its date filter too.
+        chosen = request.GET.get(MerchantFilter.parameter_name, "")
+        if chosen.isascii() and chosen.isdigit():
+            ui.show_times_of(permissions.visible_merchants(request.user).filter(pk=chosen).first())
+        return super().changelist_view(request, extra_context)  # type: ignore[misc]
 
     # Someone who sees one merchant needs no merchant column or filter in the lists.
     def get_list_display(self, request: HttpRequest) -> list[str]:

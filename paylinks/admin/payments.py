@@ -163,7 +163,8 @@ class RefundInline(PartOfThePayment):
 
 def _clock(moment: Any) -> str:
     """ "10:42 CET": a time with its zone, for things that end soon."""
-    return date_format(timezone.localtime(moment), "H:i T")
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'H:i')} {ui.abbreviation(local)}"
 
 
 def _status_html(payment: Payment) -> SafeString:

@@ -15,6 +15,17 @@
         return currencyTable[code] || { example: "", hint: "" };
     };
 
+    // --- one time zone ---------------------------------------------------------------
+    // The console shows and reads every date in the merchant's reporting zone and names
+    // it ("2 Dec 2026, 14:05 CET"; date filters say "date (Europe/Copenhagen)"). Django's
+    // calendar widgets would add "Note: You are 9 hours ahead of server time" with a red
+    // icon wherever the browser's zone differs from that one: they compare the browser with
+    // the page's ``data-admin-utc-offset``. Without it they keep their calendar and stay
+    // quiet (they read the attribute on window load, after this runs).
+    document.addEventListener("DOMContentLoaded", function () {
+        delete document.body.dataset.adminUtcOffset;
+    });
+
     // --- copy to clipboard -------------------------------------------------------------
     function toast(message) {
         var element = document.getElementById("paylinks-toast");

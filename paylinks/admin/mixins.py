@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -31,6 +32,22 @@ def back_to_change_page(request: HttpRequest, obj: Model) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return HttpResponse(status=204, headers={"HX-Redirect": url})
     return HttpResponseRedirect(url)
+
+
+#: The event console.js answers by reading the object's page again and swapping it in.
+REFRESH_EVENT = "paylinks:refresh"
+
+
+def refresh_in_place(request: HttpRequest, obj: Model) -> HttpResponse:
+    """Where a detail action ends when its result should show without a reload: the
+    dialog's htmx request gets ``204`` and an ``HX-Trigger`` event naming the object's
+    page, which console.js fetches and swaps in (result, messages and timeline included).
+    A plain form POST (no JavaScript) is redirected to the page as before."""
+    if not request.headers.get("HX-Request"):
+        return back_to_change_page(request, obj)
+    opts = obj._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
+    return HttpResponse(status=204, headers={"HX-Trigger": json.dumps({REFRESH_EVENT: url})})
 
 
 class ServiceRejected(Exception):

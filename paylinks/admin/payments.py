@@ -45,7 +45,7 @@ from .filters import (
     MerchantFilter,
     MethodFilter,
 )
-from .mixins import MerchantScopedAdmin, actor, back_to_change_page
+from .mixins import MerchantScopedAdmin, actor, back_to_change_page, refresh_in_place
 from .site import site
 
 STATUS_TEXT = dict(PaymentStatus.choices)
@@ -575,4 +575,4 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
                     f"Refund of {amount} sent. The payment's status follows when the "
                     "gateway confirms it.",
                 )
-        return back_to_change_page(request, payment)
+        return refresh_in_place(request, payment)

@@ -19,11 +19,13 @@
     // The console shows and reads every date in the merchant's reporting zone and names
     // it ("2 Dec 2026, 14:05 CET"; date filters say "date (Europe/Copenhagen)"). Django's
     // calendar widgets would add "Note: You are 9 hours ahead of server time" with a red
-    // icon wherever the browser's zone differs from that one: they compare the browser with
-    // the page's ``data-admin-utc-offset``. Without it they keep their calendar and stay
-    // quiet (they read the attribute on window load, after this runs).
+    // icon wherever the browser's zone differs from that one. Keep their calendar and
+    // their "Today" (which follows the page's zone), without the note. They add it on
+    // window load, after this runs.
     document.addEventListener("DOMContentLoaded", function () {
-        delete document.body.dataset.adminUtcOffset;
+        if (window.DateTimeShortcuts) {
+            window.DateTimeShortcuts.addTimezoneWarning = function () {};
+        }
     });
 
     // --- a detail action's result, in place -----------------------------------------

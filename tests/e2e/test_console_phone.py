@@ -172,6 +172,14 @@ def test_the_console_fits_a_phone_and_says_its_zone(
     assert size["page"] <= size["viewport"], size
     assert page.errors == []
 
+    # Wider screens: the payments list fits its box too (secondary columns give way).
+    for width in (800, 1024, 1440):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{base}/admin/paylinks/payment/")
+        size = fits(page)
+        assert size["page"] <= size["viewport"] and size["table"] <= size["box"], (width, size)
+        assert on_screen(page, "#result_list td.field-created"), width
+
     support = page_for(browser, live_server, sam, PHONE)
     support.goto(f"{base}/admin/paylinks/webhookevent/")
     size = fits(support)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe

@@ -120,7 +120,8 @@ class DayRangeFilter(RangeDateFilter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.title = f"{self.label or self.title} ({timezone.get_current_timezone()})"
+        label = self.label or str(getattr(self, "title", ""))
+        self.title = f"{label} ({timezone.get_current_timezone()})"
 
     @classmethod
     def titled(cls, label: str) -> type[DayRangeFilter]:

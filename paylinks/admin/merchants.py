@@ -46,7 +46,7 @@ class MerchantForm(forms.ModelForm):
         choices=[(tz, tz.replace("_", " ")) for tz in sorted(zoneinfo.available_timezones())],
         widget=UnfoldAdminSelect2Widget(),
         help_text="Every date and time in the console, in exports and in analytics "
-        "(when \"today\" starts) is in this zone.",
+        '(when "today" starts) is in this zone.',
     )
 
     class Meta:

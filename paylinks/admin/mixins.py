@@ -90,7 +90,7 @@ class ConsoleAdmin:
         raise Http404(f"There is no {opts.verbose_name} here.")
 
     def get_object_or_404(self, request: HttpRequest, object_id: str) -> Any:
-        obj = self.get_object(request, unquote(str(object_id)))  # type: ignore[attr-defined]
+        obj = self.get_object(request, unquote(str(object_id)))
         if obj is None:
             raise Http404("Not found.")
         return obj

@@ -126,9 +126,7 @@ def shop(acme: Merchant, alice: Any) -> list[Payment]:
     return payments
 
 
-def test_the_console_fits_a_phone_and_says_its_zone(
-    browser, live_server, shop, alice, sam
-) -> None:
+def test_the_console_fits_a_phone_and_says_its_zone(browser, live_server, shop, alice, sam) -> None:
     page = page_for(browser, live_server, alice, PHONE)
     base = live_server.url
 
@@ -167,7 +165,8 @@ def test_the_console_fits_a_phone_and_says_its_zone(
     page.goto(f"{base}/admin/paylinks/payment/{shop[1].pk}/change/")
     assert CET_TIME.search(page.inner_text("#main"))
     assert page.locator(".field-when").count() >= 1
-    assert all(CET_TIME.fullmatch(text.strip()) for text in page.locator(".field-when").all_inner_texts() if text.strip())
+    timeline = [t.strip() for t in page.locator(".field-when").all_inner_texts() if t.strip()]
+    assert timeline and all(CET_TIME.fullmatch(text) for text in timeline), timeline
     size = fits(page)
     assert size["page"] <= size["viewport"], size
     assert page.errors == []

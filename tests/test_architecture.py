@@ -54,6 +54,7 @@ LAYERS: list[tuple[str, int]] = [
     ("paylinks.crypto", DOMAIN),
     ("paylinks.fastsql", DOMAIN),
     ("paylinks.qr", DOMAIN),
+    ("paylinks.timezones", DOMAIN),
 ]
 
 

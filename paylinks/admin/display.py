@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.template.loader import render_to_string
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from paylinks.models import LinkState, PaymentStatus
+from paylinks.timezones import abbreviation, day, show_times_of, when, zone, zone_label
 
 
 class Variants(dict[str, str]):
@@ -50,20 +48,9 @@ def badge(text: Any, variant: str) -> SafeString:
     )
 
 
-def when(value: datetime | None) -> str:
-    """ "22 Nov 2026, 09:40 CET" in the console's time zone, which it names: support staff
-    (site time) and a merchant (its own zone) read the same moment differently, and a
-    customer on the phone says a third."""
-    if value is None:
-        return "—"
-    return date_format(timezone.localtime(value), "j M Y, H:i T")
-
-
-def day(value: datetime | None) -> str:
-    """ "22 Nov 2026" in the console's time zone."""
-    if value is None:
-        return "—"
-    return date_format(timezone.localtime(value), "j M Y")
+# The console's one date format and its zones live in paylinks.timezones (the templates'
+# ``|when`` filter uses them too); the admin's ``display`` functions call them from here.
+__all__ = ["abbreviation", "day", "show_times_of", "when", "zone", "zone_label"]
 
 
 def nowrap(text: Any) -> SafeString:

@@ -144,7 +144,8 @@ class PriceTypeFilter(ChoicesDropdownFilter):
 
 
 class DayRangeFilter(RangeDateFilter):
-    """Unfold's date range, with whole days in the console's time zone.
+    """Unfold's date range, with whole days in the console's time zone, which its title
+    names ("date (Pacific/Auckland)"): a merchant's "today" starts at its midnight.
 
     "From 1 May to 3 May" includes everything on 3 May; the bounds are compared as
     datetimes (``>= start``, ``< day after end``), so the (merchant, -created_at) index
@@ -155,8 +156,8 @@ class DayRangeFilter(RangeDateFilter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.label:
-            self.title = self.label
+        label = self.label or str(getattr(self, "title", ""))
+        self.title = f"{label} ({timezone.get_current_timezone()})"
 
     @classmethod
     def titled(cls, label: str) -> type[DayRangeFilter]:

@@ -45,7 +45,8 @@ class MerchantForm(forms.ModelForm):
         label="Time zone",
         choices=[(tz, tz.replace("_", " ")) for tz in sorted(zoneinfo.available_timezones())],
         widget=UnfoldAdminSelect2Widget(),
-        help_text="Dates in exports and reports use this time zone.",
+        help_text="Every date and time in the console, in exports and in analytics "
+        '(when "today" starts) is in this zone.',
     )
 
     class Meta:
@@ -78,7 +79,7 @@ class MerchantAdmin(ConsoleAdmin, ModelAdmin):
     """A merchant's own settings: owners edit, other members read."""
 
     form = MerchantForm
-    list_display = ["name", "default_currency", "timezone", "support_email", "created_at"]
+    list_display = ["name", "default_currency", "timezone", "support_email", "created"]
     search_fields = ["name", "slug"]
     readonly_fields = ["merchant_id", "created_at"]
     fieldsets = [
@@ -91,6 +92,9 @@ class MerchantAdmin(ConsoleAdmin, ModelAdmin):
         return (
             super().get_queryset(request).filter(pk__in=permissions.visible_merchants(request.user))
         )
+
+    def zone_merchant(self, obj: Model) -> Merchant | None:
+        return obj  # type: ignore[return-value]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return permissions.can_enter_console(request.user)
@@ -122,6 +126,10 @@ class MerchantAdmin(ConsoleAdmin, ModelAdmin):
     @display(description="Merchant ID")
     def merchant_id(self, obj: Merchant) -> str:
         return obj.slug
+
+    @display(description="Created", ordering="created_at")
+    def created(self, obj: Merchant) -> str:
+        return ui.nowrap(ui.when(obj.created_at))
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

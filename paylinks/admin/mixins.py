@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from paylinks import permissions
+from paylinks.admin import display as ui
 from paylinks.admin.filters import MerchantFilter
 from paylinks.models import Merchant, User
 
@@ -32,6 +34,22 @@ def back_to_change_page(request: HttpRequest, obj: Model) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+#: The event console.js answers by reading the object's page again and swapping it in.
+REFRESH_EVENT = "paylinks:refresh"
+
+
+def refresh_in_place(request: HttpRequest, obj: Model) -> HttpResponse:
+    """Where a detail action ends when its result should show without a reload: the
+    dialog's htmx request gets ``204`` and an ``HX-Trigger`` event naming the object's
+    page, which console.js fetches and swaps in (result, messages and timeline included).
+    A plain form POST (no JavaScript) is redirected to the page as before."""
+    if not request.headers.get("HX-Request"):
+        return back_to_change_page(request, obj)
+    opts = obj._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
+    return HttpResponse(status=204, headers={"HX-Trigger": json.dumps({REFRESH_EVENT: url})})
+
+
 class ServiceRejected(Exception):
     """A service refused a change the form had accepted (last owner, duplicate member...).
 
@@ -50,9 +68,21 @@ class ConsoleAdmin:
     - An object outside the person's merchants answers 404, never a redirect to the
       home page with "perhaps it was deleted" (which would confirm that it exists).
     - A ``ValidationError`` from a service becomes a form error, never a 500.
+    - A page about one object shows its times in that object's merchant's zone (support
+      staff, who see every merchant, read each payment in its merchant's hours).
     """
 
     empty_value_display = "—"
+
+    def zone_merchant(self, obj: Model) -> Merchant | None:
+        """The merchant whose reporting zone an object's page uses (None: the console's)."""
+        return None
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)  # type: ignore[misc]
+        if obj is not None:
+            ui.show_times_of(self.zone_merchant(obj))
+        return obj
 
     def _get_obj_does_not_exist_redirect(
         self, request: HttpRequest, opts: Any, object_id: str
@@ -60,7 +90,7 @@ class ConsoleAdmin:
         raise Http404(f"There is no {opts.verbose_name} here.")
 
     def get_object_or_404(self, request: HttpRequest, object_id: str) -> Any:
-        obj = self.get_object(request, unquote(str(object_id)))  # type: ignore[attr-defined]
+        obj = self.get_object(request, unquote(str(object_id)))
         if obj is None:
             raise Http404("Not found.")
         return obj
@@ -137,6 +167,18 @@ class MerchantScopedAdmin(ConsoleAdmin):
 
     def sees_several_merchants(self, request: HttpRequest) -> bool:
         return permissions.visible_merchants(request.user)[:2].count() > 1
+
+    def zone_merchant(self, obj: Model) -> Merchant | None:
+        return self.merchant_of(obj)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # A list filtered to one merchant reads in that merchant's hours, its date filter too.
+        chosen = request.GET.get(MerchantFilter.parameter_name, "")
+        if chosen.isascii() and chosen.isdigit():
+            ui.show_times_of(permissions.visible_merchants(request.user).filter(pk=chosen).first())
+        return super().changelist_view(request, extra_context)  # type: ignore[misc]
 
     # Someone who sees one merchant needs no merchant column or filter in the lists.
     def get_list_display(self, request: HttpRequest) -> list[str]:

@@ -47,7 +47,7 @@ from .filters import (
     MerchantFilter,
     MethodFilter,
 )
-from .mixins import MerchantScopedAdmin, actor, back_to_change_page
+from .mixins import MerchantScopedAdmin, actor, back_to_change_page, refresh_in_place
 from .site import site
 
 STATUS_TEXT = dict(PaymentStatus.choices)
@@ -165,7 +165,8 @@ class RefundInline(PartOfThePayment):
 
 def _clock(moment: Any) -> str:
     """ "10:42 CET": a time with its zone, for things that end soon."""
-    return date_format(timezone.localtime(moment), "H:i T")
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'H:i')} {ui.abbreviation(local)}"
 
 
 def _status_html(payment: Payment) -> SafeString:
@@ -578,4 +579,4 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
                     f"Refund of {amount} sent. The payment's status follows when the "
                     "gateway confirms it.",
                 )
-        return back_to_change_page(request, payment)
+        return refresh_in_place(request, payment)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
+from datetime import tzinfo
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -18,15 +18,16 @@ from unfold.sites import UnfoldAdminSite
 
 from paylinks import permissions
 
+from . import display as ui
 
-def console_timezone(user: Any) -> zoneinfo.ZoneInfo:
-    """The merchant's time zone when everything a person sees shares one, else the site's."""
+
+def console_timezone(user: Any) -> tzinfo:
+    """The merchant's reporting zone when everything a person sees shares one, else the
+    site's (UTC unless the operator says otherwise): support staff's lists across merchants.
+    A page about one object, or a list filtered to one merchant, switches to that merchant's
+    zone (``display.show_times_of``)."""
     zones = set(permissions.visible_merchants(user).values_list("timezone", flat=True)[:50])
-    name = zones.pop() if len(zones) == 1 else settings.TIME_ZONE
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return ui.zone(zones.pop() if len(zones) == 1 else settings.TIME_ZONE)
 
 
 class PaylinksAdminSite(UnfoldAdminSite):

@@ -254,6 +254,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# One date format in the console, Django's own read-only fields included (docs/decisions.md).
+FORMAT_MODULE_PATH = ["project.formats"]
 
 # --- static and media -------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -5,8 +5,8 @@ Not a test: run it by hand after changing the console, then *look* at the images
     .venv/bin/python tests/admin/screenshots.py            # -> docs/screenshots/console-*.png
     .venv/bin/python tests/admin/screenshots.py --keep     # leave the server up to poke at
 
-Pages also worth seeing on a phone are shot at 390 px wide into var/screenshots/ (not
-kept in the repository).
+The home page and the payments list are also shot at 390 px wide (``*-mobile.png``);
+more pages worth seeing on a phone go to var/screenshots/ (not kept in the repository).
 
 It builds a fresh SQLite database in a temporary folder, fills it with a small,
 realistic data set (two merchants, links in every state and several currencies,
@@ -315,6 +315,30 @@ def seed() -> dict[str, Any]:
     return {"alice": alice, "victor": victor, "sam": sam, "root": root, "acme_links": acme_links}
 
 
+def known_to_the_sandbox(payment: Any) -> None:
+    """Give a seeded payment its paid intent in the sandbox, so a refund of it goes through
+    the gateway like a real one."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from paylinks.gateways.sandbox.models import SandboxPaymentIntent, SandboxSession
+
+    session = SandboxSession.objects.create(
+        id=payment.gateway_session_id, status="complete", payment_status="paid",
+        amount_total=payment.amount, currency=payment.currency, title=payment.link.title,
+        merchant_name=payment.merchant.name, success_url="https://pay.example/ok",
+        cancel_url="https://pay.example/cancel", expires_at=timezone.now() + timedelta(hours=1),
+        idempotency_key=f"screens-{payment.pk}",
+    )  # fmt: skip
+    SandboxPaymentIntent.objects.create(
+        id=payment.payment_intent_id, session=session, amount=payment.amount,
+        currency=payment.currency, status="succeeded", payment_method_type="card",
+        card_brand=payment.card_brand, last4=payment.card_last4,
+        charge_id=f"ch_{payment.payment_intent_id[3:]}", amount_refunded=payment.amount_refunded,
+    )  # fmt: skip
+
+
 def session_cookie(user: Any) -> str:
     from django.test import Client
 
@@ -432,9 +456,21 @@ def shoot(base: str, cookies: dict[str, str], data: dict[str, Any]) -> list[Path
         page.fill("#dialog input[name=amount]", "10.00")
         page.wait_for_timeout(300)
         snap("payment-refund-dialog")
+        # Submitted: the page reads itself again in place (no navigation), with the
+        # message, the refund and the timeline entry.
+        known_to_the_sandbox(payment)
+        page.evaluate("window.paylinksMarker = 1")
+        page.click("#dialog button[type=submit]")
+        page.wait_for_selector("text=Refund of 10.00 USD sent")
+        page.wait_for_timeout(400)
+        if page.evaluate("window.paylinksMarker") != 1:
+            raise SystemExit("The refund reloaded the page instead of updating it in place")
+        snap("payment-refunded-inline")
         snap("team", "/admin/paylinks/membership/")
         snap("team-add", "/admin/paylinks/membership/add/")
-        snap("merchant-settings", "/admin/paylinks/merchant/")
+        page.goto(base + "/admin/paylinks/merchant/")
+        scroll_to("#id_default_currency")
+        snap("merchant-settings")
         snap("audit", "/admin/paylinks/auditentry/")
         entry = page.locator("#result_list tbody tr a").first
         entry.click()
@@ -484,6 +520,16 @@ def support_and_phone(base: str, context_for: Any, payment: Any, declined: Any) 
     def visit(page: Any, path: str) -> None:
         response = page.goto(base + path)
         assert response is not None and response.ok, f"{path}: {response and response.status}"
+
+    phone = context_for("alice", viewport=PHONE).new_page()
+    visit(phone, "/admin/")
+    phone.locator("[data-table=recent-payments]").evaluate(
+        "el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 140)"
+    )
+    save(phone, OUT / "console-home-mobile.png")
+    visit(phone, "/admin/paylinks/payment/")
+    save(phone, OUT / "console-payments-mobile.png")
+    phone.context.close()
 
     for who in ("alice", "sam"):
         phone = context_for(who, viewport=PHONE).new_page()

@@ -312,14 +312,16 @@ class TestPaymentPage:
         assert "2 declined attempts (expired card)" in listing
 
     def test_times_name_their_zone(self, console, acme, globex, alice, sam, ada_payment) -> None:
-        # Support reads site time, the merchant its own: each says which, so the two (and
-        # the customer on the phone) can agree on a moment.
+        # A payment's page reads in its merchant's zone for everyone; support's list of
+        # every merchant's payments in site time. Each says which, so support, the
+        # merchant and the customer on the phone can agree on a moment.
         acme.timezone = "Europe/Copenhagen"
         acme.save()
         moment = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
         Payment.objects.filter(pk=ada_payment.pk).update(created_at=moment)
         assert "15 Jan 2026, 13:00 CET" in text(console(alice).get(change_url(ada_payment)))
-        assert "15 Jan 2026, 12:00 UTC" in text(console(sam).get(change_url(ada_payment)))
+        assert "15 Jan 2026, 13:00 CET" in text(console(sam).get(change_url(ada_payment)))
+        assert "15 Jan 2026, 12:00 UTC" in text(console(sam).get(PAYMENTS))
 
 
 # --- the webhook inbox ------------------------------------------------------------------

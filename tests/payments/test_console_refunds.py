@@ -6,6 +6,8 @@ the refund goes through the gateway and comes back as ``charge.refunded``.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -103,4 +105,35 @@ def test_who_may_refund(site, acme, victor, sam, bob) -> None:
     assert ask_refund(console(sam), payment, amount="1.00", reason="duplicate").status_code == 403
     # Another merchant's payment does not exist for Globex's owner.
     assert ask_refund(console(bob), payment, amount="1.00", reason="duplicate").status_code == 404
+    assert not Refund.objects.exists()
+
+
+def test_the_dialog_gets_its_result_in_place(site, acme, alice) -> None:
+    """The dialog posts through htmx: no redirect, an event naming the page to read again
+    (console.js swaps it in); the page then shows the refund, its timeline entry and the
+    message. Without JavaScript the same POST redirects (the tests above)."""
+    payment = paid_payment(site, acme, 4500, "USD")
+    client = console(alice)
+    response = client.post(
+        refund_url(payment),
+        {"_form_submitted": "on", "amount": "5.00", "reason": "duplicate"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 204 and "HX-Redirect" not in response
+    assert json.loads(response["HX-Trigger"]) == {"paylinks:refresh": page_url(payment)}
+    assert Refund.objects.get(payment=payment).amount == 500
+    page = client.get(page_url(payment)).content.decode()
+    assert "Refund of 5.00 USD sent" in page and "Refund requested" in page
+
+
+def test_a_refused_amount_stays_in_the_dialog(site, acme, alice) -> None:
+    payment = paid_payment(site, acme, 4500, "USD")
+    response = console(alice).post(
+        refund_url(payment),
+        {"_form_submitted": "on", "amount": "99.00", "reason": "duplicate"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200 and "HX-Trigger" not in response
+    assert 'id="dialog-form"' in response.content.decode()
+    assert "at most 45.00 USD" in response.content.decode()
     assert not Refund.objects.exists()

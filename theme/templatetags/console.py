@@ -1,4 +1,5 @@
-"""The console's page header: where you are, in the words of the sidebar.
+"""The console's page header (where you are, in the words of the sidebar) and its one
+date format (``{{ payment.created_at|when }}`` -> "2 Dec 2026, 14:05 CET").
 
 Unfold's own header would say "Paylinks > Memberships > alice@… — Owner at Acme" (the
 app's name, the model's plural and ``str()`` of the object, capitalised); this one says
@@ -15,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString
 
+from paylinks import timezones
 from paylinks.labels import action_label
 
 register = template.Library()
@@ -80,3 +82,22 @@ def crumbs(context: Context) -> list[dict[str, str]]:
 @register.simple_tag(takes_context=True)
 def console_header(context: Context) -> SafeString:
     return SafeString(render_to_string("console/header_title.html", {"parts": crumbs(context)}))
+
+
+@register.filter
+def when(value: Any) -> str:
+    """A moment in the console's zone, which it names: the same text as the lists' and
+    detail pages' ``display`` functions (``paylinks.timezones.when``)."""
+    return timezones.when(value)
+
+
+@register.filter
+def day(value: Any) -> str:
+    """A day ("2 Dec 2026") in the console's zone."""
+    return timezones.day(value)
+
+
+@register.simple_tag
+def console_zone() -> str:
+    """ "Europe/Copenhagen (CET)": the zone this page's times are in."""
+    return timezones.zone_label()

@@ -15,6 +15,68 @@
         return currencyTable[code] || { example: "", hint: "" };
     };
 
+    // --- one time zone ---------------------------------------------------------------
+    // The console shows and reads every date in the merchant's reporting zone and names
+    // it ("2 Dec 2026, 14:05 CET"; date filters say "date (Europe/Copenhagen)"). Django's
+    // calendar widgets would add "Note: You are 9 hours ahead of server time" with a red
+    // icon wherever the browser's zone differs from that one. Keep their calendar and
+    // their "Today" (which follows the page's zone), without the note. They add it on
+    // window load, after this runs.
+    document.addEventListener("DOMContentLoaded", function () {
+        if (window.DateTimeShortcuts) {
+            window.DateTimeShortcuts.addTimezoneWarning = function () {};
+        }
+    });
+
+    // --- a detail action's result, in place -----------------------------------------
+    // Actions such as "Refund" post their dialog through htmx; the server answers 204 with
+    // an HX-Trigger "paylinks:refresh" naming the object's page (paylinks/admin/mixins.py,
+    // refresh_in_place). Read that page and swap its main column in: the result (new
+    // refunded amount, timeline, refunds, or the error message) shows without a reload.
+    // Without JavaScript the same form posts and the server redirects to the page.
+    function closeDialog() {
+        var data = window.Alpine ? window.Alpine.$data(document.body) : null;
+        if (data) {
+            data.openModal = false;
+        }
+    }
+
+    function swapMain(html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("main");
+        var current = document.getElementById("main");
+        if (!fresh || !current) {
+            throw new Error("the page has no main column");
+        }
+        var nodes = Array.prototype.slice.call(fresh.childNodes).map(function (node) {
+            return document.adoptNode(node);
+        });
+        current.replaceChildren.apply(current, nodes);
+        if (window.htmx) {
+            window.htmx.process(current); // the new page's action buttons open dialogs again
+        }
+        if (window.scrollY > 0) {
+            window.scrollTo({ top: 0, behavior: "smooth" }); // the message is at the top
+        }
+        document.dispatchEvent(new CustomEvent("paylinks:refreshed"));
+    }
+
+    document.addEventListener("paylinks:refresh", function (event) {
+        var detail = event.detail || {};
+        var url = typeof detail === "string" ? detail : detail.value || window.location.href;
+        closeDialog();
+        fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+            .then(function (response) {
+                if (!response.ok) {
+                    throw new Error("HTTP " + response.status);
+                }
+                return response.text();
+            })
+            .then(swapMain)
+            .catch(function () {
+                window.location.assign(url); // show the result the ordinary way
+            });
+    });
+
     // --- copy to clipboard -------------------------------------------------------------
     function toast(message) {
         var element = document.getElementById("paylinks-toast");

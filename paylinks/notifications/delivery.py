@@ -12,7 +12,7 @@ deliveries however many are in flight.
 - **At least once.** A claim is a lease (status ``sending`` until ``lease_until``). A
   worker killed mid-delivery leaves its lease to expire, and the delivery is sent again
   with the same ``webhook-id`` (the event's ``evt_`` id): receivers de-duplicate by it.
-- **Bounded.** 10 s per request in all, redirects not followed, at most 2 KB of the
+- **Bounded.** 10 s per request in all (``PAYLINKS_WEBHOOK_TIMEOUT_SECONDS``), redirects not followed, at most 2 KB of the
   answer kept. Failures retry with exponential back-off and jitter for about three days
   (``RETRY_DELAYS``), then the delivery is given up. An endpoint whose deliveries have
   all failed for ``PAYLINKS_WEBHOOK_DISABLE_HOURS`` is disabled and its owners e-mailed.
@@ -49,9 +49,10 @@ from . import mail, ssrf
 
 logger = logging.getLogger(__name__)
 
-TIMEOUT_SECONDS: Final = 10.0
 BODY_KEPT: Final = 2048
-LEASE: Final = timedelta(seconds=TIMEOUT_SECONDS + 20)
+#: How long past the request timeout a claim stays leased before another worker may
+#: take it over (a worker killed mid-delivery).
+LEASE_MARGIN: Final = timedelta(seconds=5)
 #: Waits between attempts (before jitter): 14 attempts over about three days.
 RETRY_DELAYS: Final = tuple(
     timedelta(seconds=s)
@@ -135,7 +136,7 @@ def claim(limit: int) -> list[Claimed]:
         if not chosen:
             return []
         Delivery.objects.filter(due, pk__in=chosen).update(
-            status=Delivery.Status.SENDING, lease_until=now + LEASE, lease_token=token
+            status=Delivery.Status.SENDING, lease_until=now + _lease(), lease_token=token
         )
         rows = list(
             Delivery.objects.filter(lease_token=token, status=Delivery.Status.SENDING)
@@ -182,7 +183,7 @@ def send(claimed: Claimed) -> Answer:
 
 def post(target: ssrf.Target, headers: dict[str, str], body: bytes) -> tuple[int, str]:
     """POST to the checked address itself (no second DNS lookup), no redirects, 10 s."""
-    timeout = urllib3.Timeout(total=TIMEOUT_SECONDS)
+    timeout = urllib3.Timeout(total=_timeout())
     default_port = 443 if target.scheme == "https" else 80
     host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
     pool: urllib3.HTTPConnectionPool
@@ -221,6 +222,14 @@ def post(target: ssrf.Target, headers: dict[str, str], body: bytes) -> tuple[int
         pool.close()
 
 
+def _timeout() -> float:
+    return float(settings.PAYLINKS_WEBHOOK_TIMEOUT_SECONDS)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=_timeout()) + LEASE_MARGIN
+
+
 def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
@@ -229,7 +238,7 @@ def _error_text(exc: Exception) -> str:
     reason = getattr(exc, "reason", None) or exc
     text = str(reason) or type(exc).__name__
     if "timed out" in text.lower() or "timeout" in type(reason).__name__.lower():
-        text = f"Timed out after {TIMEOUT_SECONDS:.0f} s"
+        text = f"Timed out after {_timeout():.0f} s"
     return text[:255]
 
 

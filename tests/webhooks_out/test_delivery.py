@@ -45,8 +45,9 @@ def test_payment_succeeded_reaches_the_endpoint_signed(site, acme, alice, receiv
 
 
 def test_a_500_is_retried_with_the_same_webhook_id(acme, alice, receiver, time_machine) -> None:
-    from ..factories import PaymentLinkFactory as Links
     from paylinks.services.links import payment_link_deactivate
+
+    from ..factories import PaymentLinkFactory as Links
 
     issued = endpoint_create(
         merchant=acme, actor=alice, url=receiver.url, events=["link.deactivated"]

@@ -12,10 +12,11 @@ deliveries however many are in flight.
 - **At least once.** A claim is a lease (status ``sending`` until ``lease_until``). A
   worker killed mid-delivery leaves its lease to expire, and the delivery is sent again
   with the same ``webhook-id`` (the event's ``evt_`` id): receivers de-duplicate by it.
-- **Bounded.** 10 s per request in all (``PAYLINKS_WEBHOOK_TIMEOUT_SECONDS``), redirects not followed, at most 2 KB of the
-  answer kept. Failures retry with exponential back-off and jitter for about three days
-  (``RETRY_DELAYS``), then the delivery is given up. An endpoint whose deliveries have
-  all failed for ``PAYLINKS_WEBHOOK_DISABLE_HOURS`` is disabled and its owners e-mailed.
+- **Bounded.** 10 s per request in all (``PAYLINKS_WEBHOOK_TIMEOUT_SECONDS``), redirects
+  not followed, at most 2 KB of the answer kept. Failures retry with exponential
+  back-off and jitter for about three days (``RETRY_DELAYS``), then the delivery is
+  given up. An endpoint whose deliveries have all failed for
+  ``PAYLINKS_WEBHOOK_DISABLE_HOURS`` is disabled and its owners e-mailed.
 - **Guarded.** Every attempt resolves and checks the host again (``ssrf.check_url``) and
   connects to the checked address itself, never re-resolving.
 """

@@ -54,10 +54,10 @@ BODY_KEPT: Final = 2048
 #: How long past the request timeout a claim stays leased before another worker may
 #: take it over (a worker killed mid-delivery).
 LEASE_MARGIN: Final = timedelta(seconds=5)
-#: Waits between attempts (before jitter): 14 attempts over about three days.
+#: Waits between attempts (before jitter): 15 attempts over about three days (75 h).
 RETRY_DELAYS: Final = tuple(
     timedelta(seconds=s)
-    for s in (5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200, 43200, 43200, 43200)
+    for s in (5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200, 43200, 43200, 43200, 43200)
 )
 MAX_ATTEMPTS: Final = len(RETRY_DELAYS) + 1
 USER_AGENT: Final = "Paylinks-Webhooks/1.0"
@@ -245,9 +245,9 @@ def _error_text(exc: Exception) -> str:
 
 # --- recording (the database thread) -----------------------------------------------------
 def retry_delay(attempt: int) -> timedelta:
-    """The wait after failed attempt ``attempt`` (1-based), with ±20 % jitter."""
+    """The wait after failed attempt ``attempt`` (1-based), with ±10 % jitter."""
     base = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1]
-    return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
+    return base * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not a secret
 
 
 def record(claimed: Claimed, answer: Answer) -> str:
@@ -286,23 +286,28 @@ def record(claimed: Claimed, answer: Answer) -> str:
                 delivery.next_attempt_at = now + retry_delay(delivery.attempts)
                 outcome = "retrying"
                 enqueue_with_transaction(deliver_webhooks, run_after=delivery.next_attempt_at)
-            _endpoint_failed(delivery.endpoint_id, now)
+            _endpoint_failed(delivery.endpoint_id, now, gave_up=outcome == "gave_up")
         delivery.save()
     return outcome
 
 
-def _endpoint_failed(endpoint_id: int, now: datetime) -> None:
+def _endpoint_failed(endpoint_id: int, now: datetime, *, gave_up: bool) -> None:
+    """Note the failure; disable the endpoint once it has failed everything for
+    ``PAYLINKS_WEBHOOK_DISABLE_HOURS``, or a delivery used up its three days of retries."""
     WebhookEndpoint.objects.filter(pk=endpoint_id, failing_since__isnull=True).update(
         failing_since=now
     )
-    cutoff = now - timedelta(hours=settings.PAYLINKS_WEBHOOK_DISABLE_HOURS)
-    reason = (
-        f"Disabled automatically on {now:%Y-%m-%d %H:%M} UTC: every delivery failed for "
-        f"{settings.PAYLINKS_WEBHOOK_DISABLE_HOURS} hours."
-    )
-    disabled = WebhookEndpoint.objects.filter(
-        pk=endpoint_id, enabled=True, failing_since__lte=cutoff
-    ).update(enabled=False, disabled_reason=reason, updated_at=now)
+    hours = settings.PAYLINKS_WEBHOOK_DISABLE_HOURS
+    stamp = f"{now:%Y-%m-%d %H:%M} UTC"
+    if gave_up:
+        reason = f"Disabled automatically on {stamp}: a delivery failed every attempt for days."
+        matching = WebhookEndpoint.objects.filter(pk=endpoint_id, enabled=True)
+    else:
+        reason = f"Disabled automatically on {stamp}: every delivery failed for {hours} hours."
+        matching = WebhookEndpoint.objects.filter(
+            pk=endpoint_id, enabled=True, failing_since__lte=now - timedelta(hours=hours)
+        )
+    disabled = matching.update(enabled=False, disabled_reason=reason, updated_at=now)
     if disabled:
         endpoint = WebhookEndpoint.objects.select_related("merchant").get(pk=endpoint_id)
         _tell_owners(endpoint, reason)

@@ -154,3 +154,24 @@ def test_viewer_and_support_read_but_do_not_change(
         assert client.post(f"{ADMIN}/delivery/{acme_delivery.pk}/resend/").status_code in (403, 404)
     acme_endpoint.refresh_from_db()
     assert acme_endpoint.secret_rotated_at is None
+
+
+def test_members_opt_in_to_payment_emails_themselves_owners_for_anyone(
+    alice, mallory, victor, bob
+) -> None:
+    from paylinks.models import Membership
+
+    victors = Membership.objects.get(user=victor)
+    url = f"{ADMIN}/membership/{victors.pk}/notifications/"
+    assert signed_in(victor).get(url).status_code == 200
+    assert signed_in(victor).post(url, {"notify_payments": "on"}).status_code == 302
+    victors.refresh_from_db()
+    assert (victors.notify_payments, victors.notify_failures) == (True, False)
+    signed_in(alice).post(url, {"notify_failures": "on"})  # an owner may set it
+    victors.refresh_from_db()
+    assert (victors.notify_payments, victors.notify_failures) == (False, True)
+    assert signed_in(mallory).post(url, {"notify_payments": "on"}).status_code in (403, 404)
+    assert signed_in(bob).get(url).status_code == 404
+    victors.refresh_from_db()
+    assert victors.notify_failures and not victors.notify_payments
+    assert AuditEntry.objects.filter(action="member.notifications_changed").count() == 2

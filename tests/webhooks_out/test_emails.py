@@ -15,7 +15,7 @@ from paylinks.models import Membership, Payment, PaymentStatus
 from paylinks.services.refunds import refund_create
 
 from ..factories import PaymentLinkFactory
-from ..payments.helpers import drain, pay, paid_payment, start_checkout
+from ..payments.helpers import drain, paid_payment, pay, start_checkout
 from .flaky_mail import FlakyBackend
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core import mail
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 

@@ -16,7 +16,7 @@ from paylinks.services.refunds import refund_create
 from paylinks.sweeper import sweep
 
 from ..factories import PaymentLinkFactory
-from ..payments.helpers import drain, pay, paid_payment, start_checkout
+from ..payments.helpers import drain, paid_payment, pay, start_checkout
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

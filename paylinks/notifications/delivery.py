@@ -31,7 +31,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import urllib3
@@ -162,7 +162,7 @@ def send(claimed: Claimed) -> Answer:
     started = time.monotonic()
     try:
         target = ssrf.check_url(claimed.url)
-        now = datetime.now(tz=timezone.UTC)
+        now = datetime.now(tz=UTC)
         headers = {
             "webhook-id": claimed.event_id,
             "webhook-timestamp": str(int(now.timestamp())),

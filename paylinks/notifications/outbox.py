@@ -16,7 +16,7 @@ document's ``webhooks``)::
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -47,7 +47,7 @@ PAYMENT_EVENTS: dict[str, str] = {
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(timezone.UTC).isoformat().replace("+00:00", "Z") if moment else None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def payment_data(payment: Payment, link: PaymentLink) -> dict[str, Any]:

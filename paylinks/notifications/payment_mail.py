@@ -38,7 +38,7 @@ from . import mail
 logger = logging.getLogger(__name__)
 
 RECEIPT, REFUND, TEAM_PAYMENT, TEAM_FAILURE = "receipt", "refund", "team_payment", "team_failure"
-KINDS = {
+KINDS: dict[str, tuple[str, ...]] = {
     EventType.PAYMENT_SUCCEEDED: (RECEIPT, TEAM_PAYMENT),
     EventType.PAYMENT_FAILED: (TEAM_FAILURE,),
     EventType.PAYMENT_REFUNDED: (REFUND,),

@@ -101,8 +101,14 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> tuple[str, ...]
 # --- claiming (the database thread) ------------------------------------------------------
 def claim(limit: int) -> list[Claimed]:
     """Lease up to ``limit`` due deliveries, never more than the per-endpoint cap in flight."""
+    return _claim(limit)[0]
+
+
+def _claim(limit: int) -> tuple[list[Claimed], bool]:
+    """The claimed deliveries, and whether any delivery was due (claimed or not: its
+    endpoint at its cap, or locked by another worker's claim at this moment)."""
     if limit <= 0:
-        return []
+        return [], True
     now = timezone.now()
     cap = settings.PAYLINKS_WEBHOOK_PER_ENDPOINT
     due = Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now) | Q(
@@ -116,7 +122,7 @@ def claim(limit: int) -> list[Claimed]:
     )
     candidates = list(ranked[: limit * 4])
     if not candidates:
-        return []
+        return [], False
     token = uuid.uuid4().hex
     with transaction.atomic():
         endpoint_ids = {endpoint_id for _, endpoint_id in candidates}
@@ -135,7 +141,7 @@ def claim(limit: int) -> list[Claimed]:
                 busy[endpoint_id] += 1
                 chosen.append(delivery_id)
         if not chosen:
-            return []
+            return [], True
         Delivery.objects.filter(due, pk__in=chosen).update(
             status=Delivery.Status.SENDING, lease_until=now + _lease(), lease_token=token
         )
@@ -144,7 +150,7 @@ def claim(limit: int) -> list[Claimed]:
             .select_related("event")
             .only("id", "endpoint_id", "event__public_id", "event__payload")
         )
-    return [
+    claimed = [
         Claimed(
             delivery_id=row.pk,
             token=token,
@@ -155,6 +161,7 @@ def claim(limit: int) -> list[Claimed]:
         )
         for row in rows
     ]
+    return claimed, True
 
 
 # --- sending (HTTP threads: no database) -------------------------------------------------
@@ -345,11 +352,18 @@ def drain(*, seconds: float = DRAIN_SECONDS, threads: int | None = None) -> dict
     with ThreadPoolExecutor(threads, thread_name_prefix="paylinks-webhooks") as pool:
         while True:
             claiming = time.monotonic() < stop_at
+            due = False
             if claiming:
-                for claimed in claim(2 * threads - len(in_flight)):
+                claimed_now, due = _claim(2 * threads - len(in_flight))
+                for claimed in claimed_now:
                     in_flight[pool.submit(send, claimed)] = claimed
             if not in_flight:
-                break
+                if not due:
+                    break
+                # Due work that another worker holds (its endpoint at the cap, or locked
+                # by that worker's claim just now): look again shortly.
+                time.sleep(0.05)
+                continue
             done, _ = wait(in_flight, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
                 claimed = in_flight.pop(future)

@@ -418,7 +418,7 @@ class DeliveryAdmin(MerchantScopedAdmin, ModelAdmin):
         "latency",
         "last_try",
         "next_retry",
-        "endpoint",
+        "endpoint_host",
     ]
     list_display_links = ["event_label"]
     list_filter = ["status", "event__type", "endpoint"]
@@ -508,7 +508,11 @@ class DeliveryAdmin(MerchantScopedAdmin, ModelAdmin):
 
     @display(description="Latency")
     def latency(self, obj: Delivery) -> str:
-        return f"{obj.latency_ms} ms" if obj.latency_ms is not None else "—"
+        return ui.nowrap(f"{obj.latency_ms} ms") if obj.latency_ms is not None else "—"
+
+    @display(description="Endpoint")
+    def endpoint_host(self, obj: Delivery) -> str:
+        return ui.truncated(obj.endpoint.url, 220)
 
     @display(description="Last attempt")
     def last_try(self, obj: Delivery) -> str:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections import Counter
 
 from paylinks.gateways import get_gateway
+from paylinks.notifications import delivery
 from paylinks.selectors.payments import payments_due_for_check
 from paylinks.services.idempotency import idempotency_keys_purge
+from paylinks.services.links import links_announce_expired
 from paylinks.services.reconcile import payment_reconcile
 from paylinks.services.refunds import retry_pending_refunds
 from paylinks.webhooks import inbox
@@ -20,7 +22,7 @@ from paylinks.webhooks import inbox
 def sweep(*, everything: bool = False) -> dict[str, int]:
     """Gateway housekeeping, due inbox events, stale payments, refunds of unknown outcome,
     finished inbox events past their retention, and merchant API idempotency keys past
-    their replay window."""
+    their replay window, links that expired (``link.expired``), due outgoing webhooks."""
     counts: Counter[str] = Counter()
     for key, value in get_gateway().housekeeping().items():
         counts[f"gateway_{key}"] += value
@@ -32,4 +34,7 @@ def sweep(*, everything: bool = False) -> dict[str, int]:
         counts["payments_" + outcome.split(":", 1)[0]] += 1
     counts["refunds_retried"] += retry_pending_refunds()
     counts["idempotency_keys_forgotten"] += idempotency_keys_purge()
+    counts["links_expired"] += links_announce_expired()
+    for outcome, n in delivery.drain(seconds=10).items():
+        counts["webhooks_" + outcome] += n
     return dict(counts)

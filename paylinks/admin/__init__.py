@@ -1,6 +1,15 @@
 """The merchant console: one module per ModelAdmin, all registered on ``site``."""
 
-from . import api_clients, audit, links, merchants, payments, users, webhooks  # noqa: F401
+from . import (  # noqa: F401
+    api_clients,
+    audit,
+    links,
+    merchants,
+    payments,
+    users,
+    webhook_endpoints,
+    webhooks,
+)
 from .site import site
 
 __all__ = ["site"]

@@ -9,9 +9,10 @@ from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from unfold.admin import ModelAdmin
-from unfold.decorators import display
+from unfold.decorators import action, display
 from unfold.widgets import (
     UnfoldAdminColorInputWidget,
     UnfoldAdminEmailInputWidget,
@@ -22,6 +23,7 @@ from unfold.widgets import (
 from paylinks import permissions
 from paylinks.models import Membership, Merchant, Role
 from paylinks.services import merchants as merchant_services
+from paylinks.services.notification_prefs import membership_set_notifications
 
 from . import display as ui
 from .filters import MerchantFilter
@@ -206,6 +208,12 @@ class MembershipForm(forms.ModelForm):
             )
 
 
+class NotificationsForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["notify_payments", "notify_failures"]
+
+
 @admin.register(Membership, site=site)
 class MembershipAdmin(MerchantScopedAdmin, ModelAdmin):
     """The team: owners add people, change roles and remove members."""
@@ -221,6 +229,42 @@ class MembershipAdmin(MerchantScopedAdmin, ModelAdmin):
     fields = ["email", "merchant", "role"]
     radio_fields = {"role": admin.VERTICAL}
     ordering = ["merchant__name", "user__email"]
+    actions_detail = ["notifications"]
+
+    # --- payment e-mails: each member for themself, owners for anyone -------------------
+    def has_notifications_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
+        if object_id is None:
+            return False
+        membership = self.get_object_or_404(request, object_id)
+        return membership.user_id == request.user.pk or permissions.can_manage_team(
+            request.user, membership.merchant
+        )
+
+    @action(description="Payment e-mails", icon="mail", url_path="notifications",
+            permissions=["notifications"])  # fmt: skip
+    def notifications(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        membership = self.get_object_or_404(request, object_id)
+        if not self.has_notifications_permission(request, object_id):
+            raise PermissionDenied
+        form = NotificationsForm(request.POST or None, instance=membership)
+        if request.method == "POST" and form.is_valid():
+            membership_set_notifications(
+                membership=membership,
+                actor=actor(request),
+                notify_payments=form.cleaned_data["notify_payments"],
+                notify_failures=form.cleaned_data["notify_failures"],
+            )
+            messages.success(request, "Payment e-mails saved.")
+            return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Payment e-mails for {membership.user.email} at {membership.merchant.name}",
+            "original": membership,
+            "form": form,
+            "back_url": reverse("admin:paylinks_membership_change", args=[quote(membership.pk)]),
+        }
+        return TemplateResponse(request, "console/team/notifications.html", context)
 
     @display(description="Member", ordering="user__email", header=True)
     def member(self, obj: Membership) -> list[str]:

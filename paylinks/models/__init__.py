@@ -3,6 +3,7 @@ from .api import ApiClient, ApiScope, IdempotencyKey
 from .audit import AuditEntry
 from .links import AfterPayment, AmountType, LinkState, PaymentLink
 from .merchants import Membership, Merchant, Role
+from .outgoing import Delivery, EventType, OutgoingEvent, WebhookEndpoint
 from .payments import Payment, PaymentEvent, PaymentStatus, Refund, RefundReason
 from .users import User
 from .webhooks import WebhookEvent
@@ -13,11 +14,14 @@ __all__ = [
     "ApiClient",
     "ApiScope",
     "AuditEntry",
+    "Delivery",
+    "EventType",
     "IdempotencyKey",
     "LinkState",
     "LinkView",
     "Membership",
     "Merchant",
+    "OutgoingEvent",
     "Payment",
     "PaymentEvent",
     "PaymentLink",
@@ -26,5 +30,6 @@ __all__ = [
     "RefundReason",
     "Role",
     "User",
+    "WebhookEndpoint",
     "WebhookEvent",
 ]

@@ -128,6 +128,14 @@ class Membership(models.Model):
     )
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    notify_payments = models.BooleanField(
+        "e-mail me new payments", default=False, help_text="An e-mail for every payment received."
+    )
+    notify_failures = models.BooleanField(
+        "e-mail me failed payments",
+        default=False,
+        help_text="An e-mail when a payment fails (a delayed method declined).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

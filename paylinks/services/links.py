@@ -1,13 +1,25 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from paylinks import permissions
-from paylinks.models import AfterPayment, AmountType, ApiClient, Merchant, PaymentLink, User
+from paylinks.models import (
+    AfterPayment,
+    AmountType,
+    ApiClient,
+    EventType,
+    Merchant,
+    OutgoingEvent,
+    PaymentLink,
+    User,
+)
+from paylinks.notifications import outbox
 
 from .audit import audit_record, diff
 
@@ -141,6 +153,8 @@ def payment_link_deactivate(
     if message is not None:
         link.inactive_message = message
     link.save(update_fields=["is_active", "inactive_message", "updated_at"])
+    if before["is_active"]:
+        outbox.link_event(link, EventType.LINK_DEACTIVATED)
     if changed := diff(before, _snapshot(link)):
         audit_record(
             actor=actor,
@@ -186,3 +200,38 @@ def _snapshot(link: PaymentLink) -> dict[str, Any]:
     values = {field: getattr(link, field) for field in UPDATABLE_FIELDS}
     values["is_active"] = link.is_active
     return values
+
+
+#: How far back the sweeper looks for links that expired without their event.
+EXPIRY_LOOKBACK = timedelta(days=7)
+
+
+def links_announce_expired() -> int:
+    """Write ``link.expired`` for links whose expiry passed since the last sweep.
+
+    A link expires by the clock, not by a write, so the sweeper notices it: once per
+    expiry (an event about the link newer than its expiry date means it was told), for
+    expiries in the last ``EXPIRY_LOOKBACK``. Returns how many events were written.
+    """
+    now = timezone.now()
+    told = OutgoingEvent.objects.filter(
+        type=EventType.LINK_EXPIRED,
+        object_id=OuterRef("slug"),
+        created_at__gte=OuterRef("expires_at"),
+    )
+    due = PaymentLink.objects.filter(
+        expires_at__lte=now, expires_at__gt=now - EXPIRY_LOOKBACK, is_active=True
+    ).filter(~Exists(told))
+    written = 0
+    for link_id in due.values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            link = PaymentLink.objects.select_for_update().get(pk=link_id)
+            if link.expires_at is None or link.expires_at > now:
+                continue
+            if OutgoingEvent.objects.filter(
+                type=EventType.LINK_EXPIRED, object_id=link.slug, created_at__gte=link.expires_at
+            ).exists():
+                continue
+            outbox.link_event(link, EventType.LINK_EXPIRED)
+            written += 1
+    return written

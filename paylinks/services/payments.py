@@ -30,6 +30,7 @@ from paylinks.gateways import CheckoutRequest, CheckoutSession, GatewayError, ge
 from paylinks.labels import payment_method_label
 from paylinks.models import (
     AmountType,
+    EventType,
     LinkState,
     Payment,
     PaymentEvent,
@@ -37,6 +38,7 @@ from paylinks.models import (
     PaymentStatus,
 )
 from paylinks.models.payments import COMPLETED_STATUSES, TRANSITIONS
+from paylinks.notifications import outbox
 from paylinks.queueing import enqueue_with_transaction
 from paylinks.selectors.links import (
     client_open_checkouts,
@@ -592,6 +594,14 @@ def _transition(
         actor=actor,
         data={"amount_refunded": payment.amount_refunded},
     )
+    # The outbox: the event (and its e-mails) commit or roll back with this transition.
+    link = payment.link
+    outbox.payment_event(payment, link)
+    if status == PaymentStatus.SUCCEEDED and link.payment_limit is not None:
+        others = link.payments.filter(status__in=COMPLETED_STATUSES).exclude(pk=payment.pk)
+        completed = others.count() + 1
+        if completed == link.payment_limit:
+            outbox.link_event(link, EventType.LINK_SOLD_OUT, completed=completed)
 
 
 def _event(payment: Payment, kind: str, message: str, **data: Any) -> None:

@@ -137,6 +137,11 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Only Paylinks' API: Wagtail's admin API under /cms/ is the CMS's own business.
     "PREPROCESSING_HOOKS": ["paylinks.api.schema.only_paylinks_api"],
+    # The default hook, then the outgoing webhooks (OpenAPI 3.1 ``webhooks``).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "paylinks.api.webhooks_schema.add_outgoing_webhooks",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

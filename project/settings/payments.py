@@ -4,8 +4,8 @@ import hashlib
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import PAYLINKS_GATEWAY, SECRET_KEY
-from .env import env_int, env_secret, env_str
+from .base import DEBUG, PAYLINKS_GATEWAY, SECRET_KEY
+from .env import env_bool, env_int, env_secret, env_str
 
 STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET")
@@ -53,3 +53,16 @@ PAYLINKS_VIEW_WINDOW_MINUTES = env_int("PAYLINKS_VIEW_WINDOW_MINUTES", 30)
 # events, and how long it waits for an answer before giving up on one.
 PAYLINKS_GA4_URL = env_str("PAYLINKS_GA4_URL", "https://www.google-analytics.com/mp/collect")
 PAYLINKS_GA4_TIMEOUT_SECONDS = env_int("PAYLINKS_GA4_TIMEOUT_SECONDS", 5)
+# Outgoing webhooks (paylinks/notifications/): plain http:// endpoints are refused unless
+# DEBUG or this is set; endpoints whose host resolves to a private, loopback or link-local
+# address only with PAYLINKS_WEBHOOK_ALLOW_PRIVATE (local development and tests).
+PAYLINKS_WEBHOOK_ALLOW_HTTP = env_bool("PAYLINKS_WEBHOOK_ALLOW_HTTP", DEBUG)
+PAYLINKS_WEBHOOK_ALLOW_PRIVATE = env_bool("PAYLINKS_WEBHOOK_ALLOW_PRIVATE", False)
+# Deliveries sent at once by one worker (threads; they hold no database connection), and
+# at most this many in flight per endpoint, so one slow endpoint never holds the others up.
+PAYLINKS_WEBHOOK_THREADS = env_int("PAYLINKS_WEBHOOK_THREADS", 8)
+PAYLINKS_WEBHOOK_PER_ENDPOINT = env_int("PAYLINKS_WEBHOOK_PER_ENDPOINT", 4)
+# Seconds one delivery may take in all (connect, send, answer) before it counts as failed.
+PAYLINKS_WEBHOOK_TIMEOUT_SECONDS = env_int("PAYLINKS_WEBHOOK_TIMEOUT_SECONDS", 10)
+# An endpoint that has failed every delivery for this many hours is disabled (owners mailed).
+PAYLINKS_WEBHOOK_DISABLE_HOURS = env_int("PAYLINKS_WEBHOOK_DISABLE_HOURS", 72)

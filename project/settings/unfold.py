@@ -131,6 +131,12 @@ UNFOLD = {
                         "permission": "theme.navigation.api_client_manager",
                     },
                     {
+                        "title": _("Webhooks"),
+                        "icon": "webhook",
+                        "link": reverse_lazy("admin:paylinks_webhookendpoint_changelist"),
+                        "permission": MEMBER,
+                    },
+                    {
                         "title": _("API documentation"),
                         "icon": "menu_book",
                         "link": reverse_lazy("api:docs"),

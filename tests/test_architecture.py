@@ -54,6 +54,9 @@ LAYERS: list[tuple[str, int]] = [
     ("paylinks.crypto", DOMAIN),
     ("paylinks.fastsql", DOMAIN),
     ("paylinks.qr", DOMAIN),
+    # What every layer logs and counts with (issue 15).
+    ("paylinks.logcontext", DOMAIN),
+    ("paylinks.metrics", DOMAIN),
 ]
 
 

@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from paylinks import fastsql, money
+from paylinks import fastsql, metrics, money
 from paylinks.gateways import CheckoutRequest, CheckoutSession, GatewayError, get_gateway
 from paylinks.labels import payment_method_label
 from paylinks.models import (
@@ -379,6 +379,7 @@ def _open_session(payment: Payment) -> CheckoutStarted:
         updated_at=timezone.now(),
     )
     payment.gateway_session_id, payment.checkout_url = session.id, session.url or ""
+    metrics.checkouts_created.labels(gateway.name).inc()
     return CheckoutStarted(payment, session.id, session.url or "")
 
 

@@ -91,19 +91,37 @@ def payment_ids(payment: Any) -> dict[str, object]:
 
 
 class ContextFilter(logging.Filter):
-    """Adds ``request_id``, the bound ids and ``ids`` (them as ``key=value`` text, for the
-    plain format) to every record; values passed with ``extra=`` win."""
+    """Adds ``request_id`` and the bound ids to every record; ``extra=`` values win."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
-            record.request_id = _request_id.get() or "-"
+            # Django logs a response's status (django.request) after the middleware has
+            # returned, with the request passed along: its id is on it.
+            on_request = getattr(getattr(record, "request", None), "request_id", None)
+            record.request_id = _request_id.get() or on_request or "-"
         for name, value in _ids.get():
             if not getattr(record, name, None):
                 setattr(record, name, value)
-        record.ids = "".join(
+        return True
+
+
+class PlainFormatter(logging.Formatter):
+    """Readable lines for development: the request id, the message, then the ids."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not hasattr(record, "request_id"):
+            record.request_id = "-"
+        line = super().format(record)
+        ids = "".join(
             f" {name}={getattr(record, name)}" for name in ID_FIELDS if getattr(record, name, None)
         )
-        return True
+        if not ids:
+            return line
+        first, newline, rest = line.partition("\n")
+        return first + ids + newline + rest
 
 
 def carries_request_id[**P, R](func: Callable[P, R]) -> Callable[P, R]:

@@ -380,6 +380,18 @@ def _open_session(payment: Payment) -> CheckoutStarted:
     )
     payment.gateway_session_id, payment.checkout_url = session.id, session.url or ""
     metrics.checkouts_created.labels(gateway.name).inc()
+    logger.info(
+        "Checkout %s opened for payment %s",
+        session.id,
+        payment.public_id,
+        extra={
+            "event": "payment.checkout_opened",
+            "payment_id": payment.public_id,
+            "link_id": payment.link_id,
+            "merchant_id": payment.merchant_id,
+            "gateway": gateway.name,
+        },
+    )
     return CheckoutStarted(payment, session.id, session.url or "")
 
 
@@ -577,6 +589,18 @@ def _transition(
     if not payment.can_transition_to(status):
         raise ValueError(f"{payment.public_id}: {payment.status} -> {status} is not allowed")
     previous = payment.status
+    _log_on_commit(
+        payment,
+        "Payment %s: %s -> %s (%s)",
+        payment.public_id,
+        previous,
+        status,
+        source,
+        event="payment.status_changed",
+        from_status=previous,
+        to_status=status,
+        gateway=payment.gateway,
+    )
     payment.status = status
     if status == PaymentStatus.SUCCEEDED:
         payment.completed_at = payment.completed_at or timezone.now()
@@ -593,6 +617,20 @@ def _transition(
         actor=actor,
         data={"amount_refunded": payment.amount_refunded},
     )
+
+
+def _log_on_commit(
+    payment: Payment, message: str, *args: object, level: int = logging.INFO, **fields: object
+) -> None:
+    """One log line about ``payment``, written once its transaction commits (a rolled-back
+    change is not logged as if it happened). Ids and codes only: no customer details."""
+    extra = {
+        "payment_id": payment.public_id,
+        "link_id": payment.link_id,
+        "merchant_id": payment.merchant_id,
+        **fields,
+    }
+    transaction.on_commit(lambda: logger.log(level, message, *args, extra=extra))
 
 
 def _event(payment: Payment, kind: str, message: str, **data: Any) -> None:
@@ -674,3 +712,13 @@ def record_failed_attempt(
             data={"code": code, "attempt": attempt},
         )
         rollups.attempt_failed(event, locked)
+        _log_on_commit(
+            locked,
+            "Payment %s: attempt failed (%s)",
+            locked.public_id,
+            code,
+            level=logging.WARNING,
+            event="payment.attempt_failed",
+            code=code,
+            gateway=locked.gateway,
+        )

@@ -49,5 +49,13 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         metrics.webhooks_received.labels("unavailable").inc()
         # Non-2xx: the gateway keeps the event and delivers it again later.
         return _error(503, "unavailable", "The event could not be stored; retry later.")
-    metrics.webhooks_received.labels("stored" if created else "duplicate").inc()
+    outcome = "stored" if created else "duplicate"
+    metrics.webhooks_received.labels(outcome).inc()
+    logger.info(
+        "Webhook event %s (%s) %s",
+        event.id,
+        event.type,
+        outcome,
+        extra={"event": f"webhook.{outcome}", "gateway": gateway.name},
+    )
     return JsonResponse({"received": True, "duplicate": not created}, status=200)

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from pythonjsonlogger.core import RESERVED_ATTRS
+
 from .base import DEBUG, INSTALLED_APPS, MIDDLEWARE
 from .env import env_int, env_list, env_secret, env_str
 
@@ -47,15 +49,17 @@ LOGGING = {
         "expected_client_errors": {"()": "project.logging.ExpectedClientErrorFilter"},
     },
     "formatters": {
-        "plain": {
-            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s%(ids)s",
-        },
+        "plain": {"()": "paylinks.logcontext.PlainFormatter"},
+        # One JSON object a line: time, level, logger, message, request_id, the ids and
+        # whatever else a line passes with extra= (event, from_status, code, ...).
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-            "timestamp": False,
             "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            # Django passes the request object to its lines; its text would be the path
+            # and query string, which the message already has when it matters.
+            "reserved_attrs": [*RESERVED_ATTRS, "request", "server_time"],
         },
     },
     "handlers": {
@@ -68,10 +72,14 @@ LOGGING = {
         },
     },
     # One handler, on the root logger: every named logger propagates to it and none has
-    # its own, so each line is printed once (django.server, rq.worker and gunicorn
-    # included; project/logging.py takes over what those libraries configure themselves).
+    # its own, so each line is printed once. Django's own default configuration gives the
+    # "django" logger a console handler of its own (under DEBUG) that also propagates to
+    # the root: every django.* line (the task worker's "Task ... state=RUNNING" among
+    # them) used to be printed twice. Listing a logger here with no handlers removes them.
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # Paylinks logs sign-in failures and lockouts itself, once each (paylinks/auth):
         # axes' own lines would repeat them with the username.

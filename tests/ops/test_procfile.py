@@ -74,8 +74,14 @@ def test_access_lines_are_json_whatever_the_request_says() -> None:
         uri='/a"b?token=secret-in-query', path='/a"b', query="token=secret-in-query",
         version=(1, 1),
     )  # fmt: skip
-    environ = {"REMOTE_ADDR": "192.0.2.1", "PATH_INFO": '/a"b', "QUERY_STRING": "token=x",
-               "REQUEST_METHOD": "GET", "SERVER_PROTOCOL": "HTTP/1.1", "RAW_URI": request.uri}  # fmt: skip
+    environ = {
+        "REMOTE_ADDR": "192.0.2.1",
+        "PATH_INFO": '/a"b',
+        "QUERY_STRING": "token=x",
+        "REQUEST_METHOD": "GET",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "RAW_URI": request.uri,
+    }
     logger.access(response, request, environ, timedelta(milliseconds=12))
     assert len(records) == 1
     line = json.loads(records[0])

@@ -85,7 +85,7 @@ run: export PUBLIC_CHECKOUT_URL ?= http://localhost:$(CHECKOUT_PORT)
 run: export PAYLINKS_TRUSTED_PROXIES ?= 1
 run: demo checkout
 	@$(PY) manage.py welcome
-	$(VENV)/bin/honcho start --port $(PORT)
+	$(VENV)/bin/honcho -f Procfile.dev start --port $(PORT)
 
 # The checkout page is type-checked and unit-tested first; the Python suite then builds it
 # (tests/e2e) and drives it in Chromium together with Django and the worker.

@@ -24,6 +24,8 @@ from django.db import transaction
 from django.tasks import Task
 from django_tasks_db.backend import DatabaseBackend
 
+from paylinks.logcontext import current_request_id
+
 logger = logging.getLogger(__name__)
 
 
@@ -45,9 +47,18 @@ def enqueue_with_transaction(
 
 
 def _send(task_: Task[Any, Any], args: tuple[Any, ...], run_after: datetime | None) -> None:
+    kwargs = request_id_kwargs(task_)
     if run_after is None:
-        task_.enqueue(*args)
+        task_.enqueue(*args, **kwargs)
     elif task_.get_backend().supports_defer:
-        task_.using(run_after=run_after).enqueue(*args)
+        task_.using(run_after=run_after).enqueue(*args, **kwargs)
     # A backend that cannot defer (the in-process one) leaves deferred work to the
     # sweeper, which finds it through the durable tables.
+
+
+def request_id_kwargs(task_: Task[Any, Any]) -> dict[str, str]:
+    """The current request id, for a task that carries it (``paylinks.logcontext``)."""
+    request_id = current_request_id()
+    if request_id and getattr(task_.func, "carries_request_id", False):
+        return {"request_id": request_id}
+    return {}

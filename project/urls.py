@@ -8,10 +8,16 @@ from paylinks.admin import site as console
 from paylinks.api.oauth import jwks, token
 from paylinks.logos import LOGO_DIRECTORY, merchant_logo
 from paylinks.webhooks.views import stripe_webhook
+from project.health import healthz, readyz
+from project.metrics import metrics_view
 
 urlpatterns = [
     # The console's analytics pages (dashboards/), before the console's own catch-all.
     path("admin/analytics/", include("dashboards.urls")),
+    # Probes and the scraper (project/health.py, project/metrics.py; docs/operations.md).
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", console.urls),
     path("api/v1/", include("paylinks.api.urls")),
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),

@@ -55,6 +55,9 @@ LAYERS: list[tuple[str, int]] = [
     ("paylinks.fastsql", DOMAIN),
     ("paylinks.qr", DOMAIN),
     ("paylinks.timezones", DOMAIN),
+    # What every layer logs and counts with (issue 15).
+    ("paylinks.logcontext", DOMAIN),
+    ("paylinks.metrics", DOMAIN),
 ]
 
 

@@ -9,9 +9,11 @@ one has that address, masked otherwise -- and never the password.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from allauth.account.signals import user_logged_in
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 
@@ -19,6 +21,11 @@ from paylinks.models import User
 from paylinks.services import audit
 
 from .lockout import client_ip, username
+
+# One line per failed sign-in and per lockout, naming the account by its id (or
+# "unknown") and the client address, never what was typed (axes' own lines, which repeat
+# the typed e-mail, are off: AXES_LOG_LEVEL).
+logger = logging.getLogger("paylinks.auth")
 
 
 @receiver(user_logged_in, dispatch_uid="paylinks.audit.signed_in")
@@ -39,8 +46,23 @@ def record_sign_in_failure(
     else:
         typed = (credentials.get(key) for key in ("login", "email", "username"))
         attempted = next((str(value) for value in typed if value), None)
-    audit.sign_in_failure_record(
-        attempted=attempted or "",
-        ip=client_ip(request) if request is not None else None,
-        locked_out=bool(getattr(request, "axes_locked_out", False)),
+    ip = client_ip(request) if request is not None else None
+    locked_out = bool(getattr(request, "axes_locked_out", False))
+    entry = audit.sign_in_failure_record(attempted=attempted or "", ip=ip, locked_out=locked_out)
+    account = entry.object_id if entry.object_type != "auth.unknown_account" else "unknown"
+    logger.warning(
+        "Sign-in failed for account %s from %s%s",
+        account or "unknown",
+        ip or "unknown",
+        " (locked out)" if locked_out else "",
+        extra={"event": "auth.sign_in_failed", "account": account or "unknown"},
+    )
+
+
+@receiver(user_locked_out, dispatch_uid="paylinks.log.locked_out")
+def log_lockout(sender: Any, request: Any = None, ip_address: Any = None, **kwargs: Any) -> None:
+    logger.warning(
+        "Sign-in locked out: too many failures from %s",
+        ip_address or "unknown",
+        extra={"event": "auth.locked_out"},
     )

@@ -13,9 +13,10 @@ re-retrieval, and is applied by ``paylinks.services.payments``.
 from __future__ import annotations
 
 import abc
+import functools
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from datetime import datetime
 from typing import Any
 
 import stripe
+
+from paylinks import metrics
 
 #: The refund reasons Stripe's API accepts (``Refund.reason``). Both adapters speak
 #: Stripe's language; Paylinks' own reasons (over limit, other) are not among them.
@@ -221,12 +224,60 @@ def verify_stripe_signature(payload: bytes, header: str, secret: str) -> Webhook
     )
 
 
+#: The gateway calls that are timed and counted (``paylinks_gateway_*`` metrics).
+INSTRUMENTED_OPERATIONS = (
+    "create_checkout_session",
+    "retrieve_checkout_session",
+    "expire_checkout_session",
+    "refund",
+)
+
+
+#: Set while a timed call runs: an adapter's subclass calling ``super()`` counts once.
+_timing: ContextVar[bool] = ContextVar("paylinks_gateway_timing", default=False)
+
+
+def _instrumented(operation: str, call: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(call)
+    def timed(self: Gateway, *args: Any, **kwargs: Any) -> Any:
+        if _timing.get():
+            return call(self, *args, **kwargs)
+        started = time.perf_counter()
+        token = _timing.set(True)
+        try:
+            return call(self, *args, **kwargs)
+        except GatewayError as exc:
+            kind = "permanent" if exc.permanent else "transient"
+            metrics.gateway_errors.labels(self.name, operation, kind).inc()
+            raise
+        except Exception:
+            metrics.gateway_errors.labels(self.name, operation, "unexpected").inc()
+            raise
+        finally:
+            _timing.reset(token)
+            elapsed = time.perf_counter() - started
+            metrics.gateway_call_seconds.labels(self.name, operation).observe(elapsed)
+
+    return timed
+
+
 class Gateway(abc.ABC):
-    """One configured payment provider. Instances hold their own credentials."""
+    """One configured payment provider. Instances hold their own credentials.
+
+    Every adapter's calls in ``INSTRUMENTED_OPERATIONS`` are timed and their failures
+    counted, whatever the adapter (``__init_subclass__``).
+    """
 
     name: str = ""
     #: Whether sessions are created against a test environment (shown in the console).
     test_mode: bool = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for operation in INSTRUMENTED_OPERATIONS:
+            call = cls.__dict__.get(operation)
+            if call is not None and not getattr(call, "__isabstractmethod__", False):
+                setattr(cls, operation, _instrumented(operation, call))
 
     @abc.abstractmethod
     def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSession:

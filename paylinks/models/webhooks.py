@@ -35,6 +35,9 @@ class WebhookEvent(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    #: The X-Request-ID of the delivery that stored it: its processing logs under the same
+    #: id, in whichever worker and however late (paylinks/logcontext.py).
+    request_id = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -27,6 +27,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from paylinks import crypto
+from paylinks.logcontext import carries_request_id
 from paylinks.queueing import enqueue_with_transaction
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ def _enqueue(data: dict[str, Any]) -> None:
 
 
 @task()
+@carries_request_id
 def send_email(sealed: str, attempt: int = 1) -> str:
     """Send one queued e-mail; on a transient failure, queue the next attempt."""
     data = json.loads(crypto.decrypt(sealed, where="a queued e-mail"))

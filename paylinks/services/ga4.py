@@ -29,6 +29,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from paylinks import money
+from paylinks.logcontext import carries_request_id
 from paylinks.models import LinkView, Merchant, Payment, PaymentLink
 from paylinks.queueing import enqueue_with_transaction
 
@@ -139,6 +140,7 @@ def _number(value: Any) -> Any:
 
 
 @task()
+@carries_request_id
 def send_event(merchant_id: int, client: str, event: dict[str, Any], at_micros: int) -> str:
     """POST one event to the Measurement Protocol. Never raises: a lost analytics event
     is logged, not retried into the merchant's figures twice."""

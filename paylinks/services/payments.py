@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from paylinks import fastsql, money
+from paylinks import fastsql, metrics, money
 from paylinks.gateways import CheckoutRequest, CheckoutSession, GatewayError, get_gateway
 from paylinks.labels import payment_method_label
 from paylinks.models import (
@@ -381,6 +381,19 @@ def _open_session(payment: Payment) -> CheckoutStarted:
         updated_at=timezone.now(),
     )
     payment.gateway_session_id, payment.checkout_url = session.id, session.url or ""
+    metrics.checkouts_created.labels(gateway.name).inc()
+    logger.info(
+        "Checkout %s opened for payment %s",
+        session.id,
+        payment.public_id,
+        extra={
+            "event": "payment.checkout_opened",
+            "payment_id": payment.public_id,
+            "link_id": payment.link_id,
+            "merchant_id": payment.merchant_id,
+            "gateway": gateway.name,
+        },
+    )
     return CheckoutStarted(payment, session.id, session.url or "")
 
 
@@ -578,6 +591,18 @@ def _transition(
     if not payment.can_transition_to(status):
         raise ValueError(f"{payment.public_id}: {payment.status} -> {status} is not allowed")
     previous = payment.status
+    _log_on_commit(
+        payment,
+        "Payment %s: %s -> %s (%s)",
+        payment.public_id,
+        previous,
+        status,
+        source,
+        event="payment.status_changed",
+        from_status=previous,
+        to_status=status,
+        gateway=payment.gateway,
+    )
     payment.status = status
     if status == PaymentStatus.SUCCEEDED:
         payment.completed_at = payment.completed_at or timezone.now()
@@ -602,6 +627,20 @@ def _transition(
         completed = others.count() + 1
         if completed == link.payment_limit:
             outbox.link_event(link, EventType.LINK_SOLD_OUT, completed=completed)
+
+
+def _log_on_commit(
+    payment: Payment, message: str, *args: object, level: int = logging.INFO, **fields: object
+) -> None:
+    """One log line about ``payment``, written once its transaction commits (a rolled-back
+    change is not logged as if it happened). Ids and codes only: no customer details."""
+    extra = {
+        "payment_id": payment.public_id,
+        "link_id": payment.link_id,
+        "merchant_id": payment.merchant_id,
+        **fields,
+    }
+    transaction.on_commit(lambda: logger.log(level, message, *args, extra=extra))
 
 
 def _event(payment: Payment, kind: str, message: str, **data: Any) -> None:
@@ -683,3 +722,13 @@ def record_failed_attempt(
             data={"code": code, "attempt": attempt},
         )
         rollups.attempt_failed(event, locked)
+        _log_on_commit(
+            locked,
+            "Payment %s: attempt failed (%s)",
+            locked.public_id,
+            code,
+            level=logging.WARNING,
+            event="payment.attempt_failed",
+            code=code,
+            gateway=locked.gateway,
+        )

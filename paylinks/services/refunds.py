@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from paylinks import money, permissions
 from paylinks.gateways import GatewayError, get_gateway
+from paylinks.logcontext import carries_request_id
 from paylinks.models import (
     ApiClient,
     Membership,
@@ -74,8 +75,30 @@ def refund_create(
         api_client=api_client,
     )
     if refund.status == Refund.Status.PENDING:
-        _send(refund)
+        try:
+            _send(refund)
+        finally:
+            _log_refund(refund)
     return refund
+
+
+def _log_refund(refund: Refund) -> None:
+    payment = refund.payment
+    logger.info(
+        "Refund %s of %s minor units of %s on payment %s: %s",
+        refund.pk,
+        refund.amount,
+        payment.currency,
+        payment.public_id,
+        refund.status,
+        extra={
+            "event": "payment.refund",
+            "refund_status": refund.status,
+            "payment_id": payment.public_id,
+            "link_id": payment.link_id,
+            "merchant_id": payment.merchant_id,
+        },
+    )
 
 
 @transaction.atomic
@@ -196,6 +219,7 @@ def retry_pending_refunds(older_than_seconds: int = 60) -> int:
 
 
 @task()
+@carries_request_id
 def refund_over_limit_payment(payment_id: int) -> str:
     """The task ``payment_sync`` enqueues for a payment that succeeded beyond the limit."""
     return refund_over_limit(payment_id)

@@ -43,6 +43,7 @@ from django.db.models import Max, Min, Model, Q
 from django.tasks import task
 from django.utils import timezone
 
+from paylinks.logcontext import carries_request_id
 from paylinks.models import LinkView, Merchant, Payment, PaymentEvent, PaymentStatus
 from paylinks.models.analytics import (
     BAND_COUNT,
@@ -386,6 +387,7 @@ def rebuild(*, merchant: Merchant) -> Rebuilt:
 
 
 @task()
+@carries_request_id
 def rebuild_rollups(merchant_id: int) -> str:
     """Rebuild one merchant's rollups in the worker (after its time zone changed)."""
     merchant = Merchant.objects.get(pk=merchant_id)

@@ -28,7 +28,9 @@ from django.db.models import F, Q
 from django.tasks import task
 from django.utils import timezone
 
+from paylinks import metrics
 from paylinks.gateways import WebhookEvent
+from paylinks.logcontext import carries_request_id, current_request_id, request_id_scope
 from paylinks.models import User
 from paylinks.models import WebhookEvent as InboxEvent
 from paylinks.queueing import enqueue_with_transaction
@@ -54,7 +56,7 @@ def store_event(gateway_name: str, event: WebhookEvent) -> bool:
     """
     payload = InboxEvent._meta.get_field("payload").get_db_prep_save(event.payload, connection)
     values = [gateway_name, event.id, event.type, event.object_id[:255], payload,
-              InboxEvent.Status.PENDING, 0, "", timezone.now()]  # fmt: skip
+              InboxEvent.Status.PENDING, 0, "", timezone.now(), current_request_id()]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(_insert_event_sql(), values)
         row = cursor.fetchone()
@@ -65,7 +67,7 @@ def store_event(gateway_name: str, event: WebhookEvent) -> bool:
 
 
 INBOX_COLUMNS = ("gateway", "event_id", "type", "object_id", "payload", "status", "attempts",
-                 "last_error", "received_at")  # fmt: skip
+                 "last_error", "received_at", "request_id")  # fmt: skip
 
 
 def _insert_event_sql() -> str:
@@ -160,7 +162,15 @@ def process_inbox_event(inbox_id: int, *, force: bool = False) -> str:
 
 
 def _process(row: InboxEvent) -> str:
-    """Process an event this worker has claimed (leased)."""
+    """Process an event this worker has claimed (leased), under the request id of the
+    delivery that stored it."""
+    with request_id_scope(row.request_id or current_request_id()):
+        outcome = _handle(row)
+    metrics.webhook_processing.labels(outcome.split(":", 1)[0]).inc()
+    return outcome
+
+
+def _handle(row: InboxEvent) -> str:
     handler = HANDLERS.get(row.type)
     if handler is None:
         _finish(row, InboxEvent.Status.IGNORED, "")
@@ -168,7 +178,12 @@ def _process(row: InboxEvent) -> str:
     try:
         outcome = handler(row, as_event(row))
     except Exception as exc:
-        logger.exception("Processing webhook event %s failed", row.event_id)
+        logger.exception(
+            "Processing webhook event %s (%s) failed, attempt %s",
+            row.event_id,
+            row.type,
+            row.attempts,
+        )
         delay = RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
         InboxEvent.objects.filter(pk=row.pk).update(
             status=InboxEvent.Status.FAILED,
@@ -250,6 +265,7 @@ def drain(*, batch: int = 20, budget_seconds: float = 30.0) -> dict[str, int]:
 
 
 @task()
+@carries_request_id
 def drain_inbox() -> dict[str, int]:
     """Process the webhook events that are due (web processes send this, batched)."""
     return drain()

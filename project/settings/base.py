@@ -353,17 +353,4 @@ PUBLIC_API_PREFIX = "/api/v1/public/"
 PAYLINKS_GATEWAY = env_str("PAYLINKS_GATEWAY", "sandbox")
 PAYLINKS_REQUIRE_MFA = env_bool("PAYLINKS_REQUIRE_MFA", not DEBUG)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": env_str("AXES_LOG_LEVEL", "WARNING")},
-        # The Stripe SDK logs Stripe's error messages at INFO ("Invalid email address:
-        # <the customer's>") and request bodies at DEBUG: customer data, kept out of logs.
-        "stripe": {"level": "WARNING"},
-    },
-}
+# Logging, health checks and metrics: project/settings/ops.py.

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 
+from paylinks.logcontext import carries_request_id, current_request_id
 from paylinks.queueing import enqueue_with_transaction
 
 from .models import SandboxEvent
@@ -42,6 +43,7 @@ def webhook_url() -> str:
 
 
 @task()
+@carries_request_id
 def deliver_event(event_id: str) -> bool:
     return deliver(event_id)
 
@@ -75,12 +77,20 @@ def deliver(event_id: str) -> bool:
     if status is not None and 200 <= status < 300:
         event.delivered_at = timezone.now()
         event.next_attempt_at = None
+        logger.info("Sandbox delivered %s (%s): HTTP %s", event.id, event.type, status)
     elif event.attempts > len(RETRY_DELAYS):
         event.given_up = True
         event.next_attempt_at = None
         logger.error("Sandbox gave up delivering %s after %s attempts", event.id, event.attempts)
     else:
         delay = RETRY_DELAYS[event.attempts - 1]
+        logger.warning(
+            "Sandbox could not deliver %s (attempt %s, HTTP %s); retrying in %ss",
+            event.id,
+            event.attempts,
+            status,
+            delay,
+        )
         event.next_attempt_at = timezone.now() + timedelta(seconds=delay)
     event.save(
         update_fields=[
@@ -101,6 +111,10 @@ def _post(body: str) -> tuple[int | None, str]:
         "Stripe-Signature": sign(body, settings.STRIPE_WEBHOOK_SECRET),
         "User-Agent": "Paylinks-Sandbox/1.0 (+Stripe-compatible webhooks)",
     }
+    # The id of the request that caused the event (a customer paying on the sandbox's
+    # page), so its webhook and the processing after it log under the same id.
+    if request_id := current_request_id():
+        headers["X-Request-ID"] = request_id
     try:
         response = requests.post(
             webhook_url(), data=body.encode(), headers=headers, timeout=TIMEOUT_SECONDS

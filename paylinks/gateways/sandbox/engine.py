@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from paylinks import fastsql
 from paylinks.gateways.base import STRIPE_REFUND_REASONS, CheckoutRequest, GatewayError
+from paylinks.logcontext import carries_request_id
 from paylinks.queueing import enqueue_with_transaction
 
 from . import delivery, objects
@@ -207,6 +208,7 @@ def pay_with_sepa(
 
 
 @task()
+@carries_request_id
 def settle_intent(intent_id: str) -> bool:
     """The deferred task a delayed (SEPA) payment schedules for its settlement time."""
     return settle(intent_id)

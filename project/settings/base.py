@@ -110,6 +110,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI + Redoc files for /api/v1/docs/, no CDN
     "django_tasks_db",
+    # The book shop (Wagtail pages); before Wagtail's apps so its templates brand /cms/.
+    "storefront",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.sites",

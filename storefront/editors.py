@@ -28,7 +28,9 @@ def ensure_shop_editors(shop: ShopHomePage) -> ShopEditors:
     merchant = shop.merchant
     editors = ShopEditors.objects.filter(merchant=merchant).select_related("group").first()
     if editors is None:
-        group, _ = Group.objects.get_or_create(name=f"Shop editors: {merchant.name} ({merchant.slug})")
+        group, _ = Group.objects.get_or_create(
+            name=f"Shop editors: {merchant.name} ({merchant.slug})"
+        )
         root = Collection.get_first_root_node()
         collection = root.add_child(name=f"{merchant.name} ({merchant.slug})")
         editors = ShopEditors.objects.create(merchant=merchant, group=group, collection=collection)
@@ -70,4 +72,3 @@ def sync_merchant_editors(merchant: Merchant) -> None:
     current = set(editors.group.user_set.values_list("pk", flat=True))
     editors.group.user_set.add(*(writers - current))
     editors.group.user_set.remove(*(current - writers))
-

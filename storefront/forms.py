@@ -32,11 +32,11 @@ class BookPageForm(WagtailAdminPageForm):
         )
         if not self.is_bound and instance.price is not None and instance.currency:
             self.initial["price"] = self.fields["price"].initial
-        scope = {"merchant": self.merchant} if self.merchant else {"pk__in": []}
+        scope: dict[str, Any] = {"merchant": self.merchant} if self.merchant else {"pk__in": []}
         categories = self.fields["categories"]
-        categories.queryset = categories.queryset.model.objects.filter(**scope)  # type: ignore[attr-defined]
+        categories.queryset = categories.queryset.model.objects.filter(**scope)
         links = self.fields["payment_link"]
-        links.queryset = PaymentLink.objects.filter(**scope)  # type: ignore[attr-defined]
+        links.queryset = PaymentLink.objects.filter(**scope)
 
     def _merchant(self) -> Merchant | None:
         holder = self.instance if self.instance.pk else getattr(self, "parent_page", None)

@@ -228,7 +228,6 @@ class BookPage(Page):
         return context
 
 
-
 # --- what the shop's pages show -------------------------------------------------------------
 @dataclass(frozen=True)
 class Offer:
@@ -315,9 +314,7 @@ def catalog_listing(catalog: CatalogPage, params: QueryDict) -> dict[str, Any]:
 def shop_context(page: Page) -> dict[str, Any]:
     """The shop's name and addresses, for every page's header."""
     shop = (
-        page
-        if isinstance(page, ShopHomePage)
-        else ShopHomePage.objects.ancestor_of(page).first()
+        page if isinstance(page, ShopHomePage) else ShopHomePage.objects.ancestor_of(page).first()
     )
     if shop is None:
         return {}

@@ -17,7 +17,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from paylinks import permissions
 
 from .choosers import payment_link_chooser
-from .models import BookCategory
+from .models import BookCategory, ShopHomePage
 
 
 @hooks.register("register_admin_viewset")
@@ -34,8 +34,10 @@ class MerchantScopedPolicy(ModelPermissionPolicy):
         )
 
     def instances_user_has_any_permission_for(self, user: Any, actions: Any) -> QuerySet[Any]:
-        return super().instances_user_has_any_permission_for(user, actions).filter(
-            merchant__in=permissions.writable_merchants(user)
+        return (
+            super()
+            .instances_user_has_any_permission_for(user, actions)
+            .filter(merchant__in=permissions.writable_merchants(user))
         )
 
 
@@ -70,3 +72,15 @@ register_snippet(BookCategoryViewSet)
 @hooks.register("insert_global_admin_css")
 def paylinks_cms_css() -> str:
     return format_html('<link rel="stylesheet" href="{}">', static("storefront/cms.css"))
+
+
+@hooks.register("construct_page_chooser_queryset")
+@hooks.register("construct_explorer_page_queryset")
+def only_own_shops(pages: QuerySet[Any], request: Any) -> QuerySet[Any]:
+    """Choosers and the explorer list no page of another merchant's shop."""
+    if request.user.is_superuser:
+        return pages
+    others = ShopHomePage.objects.exclude(merchant__in=permissions.writable_merchants(request.user))
+    for shop in others:
+        pages = pages.exclude(path__startswith=shop.path)
+    return pages

@@ -153,6 +153,8 @@ MIDDLEWARE = [
     "paylinks.middleware.SignInThroughAllauthMiddleware",
     "paylinks.middleware.RequireMFAMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # /cms/pages/<id>/... of another merchant's shop: 404 (storefront/middleware.py).
+    "storefront.middleware.ShopPagesOfOtherMerchantsMiddleware",
     # AxesMiddleware must be last: it turns lockouts raised by the backend into responses.
     "axes.middleware.AxesMiddleware",
 ]

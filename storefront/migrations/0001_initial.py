@@ -9,89 +9,280 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('paylinks', '0013_api_clients'),
-        ('wagtailcore', '0098_apitoken'),
-        ('wagtailimages', '0027_image_description'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("paylinks", "0013_api_clients"),
+        ("wagtailcore", "0098_apitoken"),
+        ("wagtailimages", "0027_image_description"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CatalogPage',
+            name="CatalogPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('intro', wagtail.fields.RichTextField(blank=True)),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("intro", wagtail.fields.RichTextField(blank=True)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='BookCategory',
+            name="BookCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('slug', models.SlugField(max_length=80)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='paylinks.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80)),
+                ("slug", models.SlugField(max_length=80)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="paylinks.merchant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'book categories',
-                'ordering': ['name'],
-            },
-        ),
-        migrations.CreateModel(
-            name='BookPage',
-            fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('author', models.CharField(max_length=120)),
-                ('description', wagtail.fields.RichTextField(blank=True)),
-                ('book_format', models.CharField(choices=[('hardcover', 'Hardcover'), ('paperback', 'Paperback'), ('ebook', 'E-book'), ('audiobook', 'Audiobook')], default='paperback', max_length=12, verbose_name='format')),
-                ('edition', models.CharField(blank=True, help_text='e.g. 2nd edition, 2019', max_length=80)),
-                ('currency', models.CharField(choices=[('AED', 'AED — UAE dirham'), ('AUD', 'AUD — Australian dollar'), ('BGN', 'BGN — Bulgarian lev'), ('BHD', 'BHD — Bahraini dinar'), ('BIF', 'BIF — Burundian franc'), ('BRL', 'BRL — Brazilian real'), ('CAD', 'CAD — Canadian dollar'), ('CHF', 'CHF — Swiss franc'), ('CLP', 'CLP — Chilean peso'), ('CZK', 'CZK — Czech koruna'), ('DJF', 'DJF — Djiboutian franc'), ('DKK', 'DKK — Danish krone'), ('EUR', 'EUR — Euro'), ('GBP', 'GBP — British pound'), ('GNF', 'GNF — Guinean franc'), ('HKD', 'HKD — Hong Kong dollar'), ('HUF', 'HUF — Hungarian forint'), ('INR', 'INR — Indian rupee'), ('ISK', 'ISK — Icelandic króna'), ('JOD', 'JOD — Jordanian dinar'), ('JPY', 'JPY — Japanese yen'), ('KMF', 'KMF — Comorian franc'), ('KRW', 'KRW — South Korean won'), ('KWD', 'KWD — Kuwaiti dinar'), ('MGA', 'MGA — Malagasy ariary'), ('MXN', 'MXN — Mexican peso'), ('MYR', 'MYR — Malaysian ringgit'), ('NOK', 'NOK — Norwegian krone'), ('NZD', 'NZD — New Zealand dollar'), ('OMR', 'OMR — Omani rial'), ('PLN', 'PLN — Polish złoty'), ('PYG', 'PYG — Paraguayan guaraní'), ('RON', 'RON — Romanian leu'), ('RWF', 'RWF — Rwandan franc'), ('SEK', 'SEK — Swedish krona'), ('SGD', 'SGD — Singapore dollar'), ('THB', 'THB — Thai baht'), ('TND', 'TND — Tunisian dinar'), ('UGX', 'UGX — Ugandan shilling'), ('USD', 'USD — US dollar'), ('VND', 'VND — Vietnamese đồng'), ('VUV', 'VUV — Vanuatu vatu'), ('XAF', 'XAF — Central African CFA franc'), ('XOF', 'XOF — West African CFA franc'), ('XPF', 'XPF — CFP franc')], default='USD', max_length=3)),
-                ('price', models.PositiveBigIntegerField(blank=True, help_text="What a copy costs. With “pay what you like”: the least a customer pays (empty: the currency's minimum).", null=True)),
-                ('pay_what_you_like', models.BooleanField(default=False, help_text='Customers choose the amount (at least the price above).', verbose_name='pay what you like')),
-                ('stock_limit', models.PositiveIntegerField(blank=True, help_text='Copies for sale; the book shows “sold out” after that many are paid. Empty: no limit.', null=True, validators=[django.core.validators.MinValueValidator(1)])),
-                ('categories', modelcluster.fields.ParentalManyToManyField(blank=True, related_name='books', to='storefront.bookcategory')),
-                ('cover', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailimages.image')),
-                ('payment_link', models.ForeignKey(blank=True, help_text='Empty: publishing creates one. A chosen link is kept in step with this page from then on (title, price, stock).', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='paylinks.paymentlink')),
-            ],
-            options={
-                'abstract': False,
-            },
-            bases=('wagtailcore.page',),
-        ),
-        migrations.CreateModel(
-            name='ShopEditors',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('collection', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='wagtailcore.collection')),
-                ('group', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='auth.group')),
-                ('merchant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='paylinks.merchant')),
-            ],
-            options={
-                'verbose_name_plural': 'shop editors',
+                "verbose_name_plural": "book categories",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ShopHomePage',
+            name="BookPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('tagline', models.CharField(blank=True, max_length=200)),
-                ('intro', wagtail.fields.RichTextField(blank=True)),
-                ('merchant', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='shop', to='paylinks.merchant')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("author", models.CharField(max_length=120)),
+                ("description", wagtail.fields.RichTextField(blank=True)),
+                (
+                    "book_format",
+                    models.CharField(
+                        choices=[
+                            ("hardcover", "Hardcover"),
+                            ("paperback", "Paperback"),
+                            ("ebook", "E-book"),
+                            ("audiobook", "Audiobook"),
+                        ],
+                        default="paperback",
+                        max_length=12,
+                        verbose_name="format",
+                    ),
+                ),
+                (
+                    "edition",
+                    models.CharField(blank=True, help_text="e.g. 2nd edition, 2019", max_length=80),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[
+                            ("AED", "AED — UAE dirham"),
+                            ("AUD", "AUD — Australian dollar"),
+                            ("BGN", "BGN — Bulgarian lev"),
+                            ("BHD", "BHD — Bahraini dinar"),
+                            ("BIF", "BIF — Burundian franc"),
+                            ("BRL", "BRL — Brazilian real"),
+                            ("CAD", "CAD — Canadian dollar"),
+                            ("CHF", "CHF — Swiss franc"),
+                            ("CLP", "CLP — Chilean peso"),
+                            ("CZK", "CZK — Czech koruna"),
+                            ("DJF", "DJF — Djiboutian franc"),
+                            ("DKK", "DKK — Danish krone"),
+                            ("EUR", "EUR — Euro"),
+                            ("GBP", "GBP — British pound"),
+                            ("GNF", "GNF — Guinean franc"),
+                            ("HKD", "HKD — Hong Kong dollar"),
+                            ("HUF", "HUF — Hungarian forint"),
+                            ("INR", "INR — Indian rupee"),
+                            ("ISK", "ISK — Icelandic króna"),
+                            ("JOD", "JOD — Jordanian dinar"),
+                            ("JPY", "JPY — Japanese yen"),
+                            ("KMF", "KMF — Comorian franc"),
+                            ("KRW", "KRW — South Korean won"),
+                            ("KWD", "KWD — Kuwaiti dinar"),
+                            ("MGA", "MGA — Malagasy ariary"),
+                            ("MXN", "MXN — Mexican peso"),
+                            ("MYR", "MYR — Malaysian ringgit"),
+                            ("NOK", "NOK — Norwegian krone"),
+                            ("NZD", "NZD — New Zealand dollar"),
+                            ("OMR", "OMR — Omani rial"),
+                            ("PLN", "PLN — Polish złoty"),
+                            ("PYG", "PYG — Paraguayan guaraní"),
+                            ("RON", "RON — Romanian leu"),
+                            ("RWF", "RWF — Rwandan franc"),
+                            ("SEK", "SEK — Swedish krona"),
+                            ("SGD", "SGD — Singapore dollar"),
+                            ("THB", "THB — Thai baht"),
+                            ("TND", "TND — Tunisian dinar"),
+                            ("UGX", "UGX — Ugandan shilling"),
+                            ("USD", "USD — US dollar"),
+                            ("VND", "VND — Vietnamese đồng"),
+                            ("VUV", "VUV — Vanuatu vatu"),
+                            ("XAF", "XAF — Central African CFA franc"),
+                            ("XOF", "XOF — West African CFA franc"),
+                            ("XPF", "XPF — CFP franc"),
+                        ],
+                        default="USD",
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "price",
+                    models.PositiveBigIntegerField(
+                        blank=True,
+                        help_text="What a copy costs. With “pay what you like”: the least a customer pays (empty: the currency's minimum).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "pay_what_you_like",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Customers choose the amount (at least the price above).",
+                        verbose_name="pay what you like",
+                    ),
+                ),
+                (
+                    "stock_limit",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Copies for sale; the book shows “sold out” after that many are paid. Empty: no limit.",
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                    ),
+                ),
+                (
+                    "categories",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True, related_name="books", to="storefront.bookcategory"
+                    ),
+                ),
+                (
+                    "cover",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailimages.image",
+                    ),
+                ),
+                (
+                    "payment_link",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: publishing creates one. A chosen link is kept in step with this page from then on (title, price, stock).",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="paylinks.paymentlink",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
+        ),
+        migrations.CreateModel(
+            name="ShopEditors",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "collection",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="wagtailcore.collection",
+                    ),
+                ),
+                (
+                    "group",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="auth.group",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="paylinks.merchant",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name_plural": "shop editors",
+            },
+        ),
+        migrations.CreateModel(
+            name="ShopHomePage",
+            fields=[
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("tagline", models.CharField(blank=True, max_length=200)),
+                ("intro", wagtail.fields.RichTextField(blank=True)),
+                (
+                    "merchant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="shop",
+                        to="paylinks.merchant",
+                    ),
+                ),
+            ],
+            options={
+                "abstract": False,
+            },
+            bases=("wagtailcore.page",),
         ),
         migrations.AddConstraint(
-            model_name='bookcategory',
-            constraint=models.UniqueConstraint(fields=('merchant', 'slug'), name='category_unique_slug'),
+            model_name="bookcategory",
+            constraint=models.UniqueConstraint(
+                fields=("merchant", "slug"), name="category_unique_slug"
+            ),
         ),
     ]

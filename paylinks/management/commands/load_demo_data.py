@@ -66,7 +66,10 @@ class Command(BaseCommand):
         started = time.monotonic()
         summary = demo.load(payments=options["payments"], seed=options["seed"])
         self._report(summary, time.monotonic() - started)
-        self._load_shop()
+        self.stdout.write(
+            f"  Shop       Acme Books at /, {len(demo_shop.BOOKS)} books and their sales "
+            "(edit them at /cms/ as owner@acme.test or manager@acme.test)"
+        )
 
     def _load_shop(self) -> None:
         """The demo book shop at / (its own check: databases loaded before it get it too)."""

@@ -95,7 +95,7 @@ test: venv checkout-test $(OIDC_STAMP)
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy paylinks dashboards theme project
+	$(VENV)/bin/mypy paylinks dashboards theme project storefront
 	DEBUG=true PAYLINKS_SKIP_DOTENV=1 $(PY) manage.py makemigrations --check --dry-run
 
 format: venv

@@ -20,9 +20,10 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.views import defaults
 
 from paylinks.gateways import gateway_deadline
+
+from .errors import server_error as styled_server_error
 
 logger = logging.getLogger("paylinks.availability")
 
@@ -50,7 +51,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """
     exc = sys.exc_info()[1]
     if not isinstance(exc, OperationalError | InterfaceError):
-        return defaults.server_error(request)
+        return styled_server_error(request)
     logger.error("Database unavailable for %s %s: %s", request.method, request.path, exc)
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("paylinks", "dashboards", "theme", "project", "fixtures")
+PACKAGES = ("paylinks", "dashboards", "theme", "project", "fixtures", "storefront")
 
 ENTRY, SERVICES, SELECTORS, DOMAIN = 4, 3, 2, 1
 LAYER_NAMES = {

@@ -110,6 +110,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI + Redoc files for /api/v1/docs/, no CDN
     "django_tasks_db",
+    # The book shop (Wagtail pages); before Wagtail's apps so its templates brand /cms/.
+    "storefront",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.sites",
@@ -151,6 +153,8 @@ MIDDLEWARE = [
     "paylinks.middleware.SignInThroughAllauthMiddleware",
     "paylinks.middleware.RequireMFAMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # /cms/pages/<id>/... of another merchant's shop: 404 (storefront/middleware.py).
+    "storefront.middleware.ShopPagesOfOtherMerchantsMiddleware",
     # AxesMiddleware must be last: it turns lockouts raised by the backend into responses.
     "axes.middleware.AxesMiddleware",
 ]

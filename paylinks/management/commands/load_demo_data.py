@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fixtures import demo
+from fixtures import shop as demo_shop
 
 
 class Command(BaseCommand):
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             raise CommandError(f"--payments must be at least {demo.MIN_PAYMENTS}.")
         if demo.is_loaded():
             self.stdout.write("Demo data is already loaded: nothing to do.")
+            self._load_shop()
             return
         if existing := demo.existing_demo_objects():
             raise CommandError(
@@ -64,6 +66,19 @@ class Command(BaseCommand):
         started = time.monotonic()
         summary = demo.load(payments=options["payments"], seed=options["seed"])
         self._report(summary, time.monotonic() - started)
+        self.stdout.write(
+            f"  Shop       Acme Books at /, {len(demo_shop.BOOKS)} books and their sales "
+            "(edit them at /cms/ as owner@acme.test or manager@acme.test)"
+        )
+
+    def _load_shop(self) -> None:
+        """The demo book shop at / (its own check: databases loaded before it get it too)."""
+        shop = demo_shop.load_shop()
+        if shop is not None:
+            self.stdout.write(
+                f"  Shop       {shop.shop.title} at /, {len(shop.books)} books "
+                "(edit them at /cms/ as owner@acme.test or manager@acme.test)"
+            )
 
     def _report(self, summary: demo.DemoSummary, seconds: float) -> None:
         out = self.stdout

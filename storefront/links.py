@@ -1,0 +1,108 @@
+"""A book page owns its payment link, and keeps it in step only through the links service.
+
+- publish: the link is created (first publish) or updated to the page (title, price or
+  "pay what you like", currency, stock), and reactivated if the page had been unpublished;
+- unpublish or delete: the link is deactivated (its payments and history stay).
+
+Never through the console: a merchant who edits the link there sees the page put it back
+at the next publish. ``actor`` is the editor who published (their write permission at the
+merchant is checked by the service), or None for the system (demo data, scheduled tasks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from paylinks.models import AmountType, PaymentLink, User
+from paylinks.services.links import (
+    payment_link_activate,
+    payment_link_create,
+    payment_link_deactivate,
+    payment_link_update,
+)
+
+from .models import BookPage
+
+#: The link's metadata key naming the book page that owns it (shown in the console and
+#: sent to the gateway with every payment).
+PAGE_KEY = "storefront_page"
+NOT_FOR_SALE = "This book is not for sale right now."
+
+
+def link_fields(book: BookPage) -> dict[str, Any]:
+    """What the link says, derived from the page alone."""
+    fields: dict[str, Any] = {
+        "title": book.title[:120],
+        "description": f"{book.title} by {book.author}, {book.get_book_format_display()}"
+        + (f", {book.edition}" if book.edition else ""),
+        "currency": book.currency,
+        "payment_limit": book.stock_limit,
+        "confirmation_message": f"Thank you for buying “{book.title}”. "
+        "Your receipt and delivery details follow by e-mail.",
+        "metadata": {PAGE_KEY: str(book.pk)},
+    }
+    if book.pay_what_you_like:
+        fields.update(
+            amount_type=AmountType.CUSTOMER,
+            amount=None,
+            custom_amount_min=book.price,
+            custom_amount_max=None,
+            custom_amount_preset=None,
+        )
+    else:
+        fields.update(amount_type=AmountType.FIXED, amount=book.price)
+    return fields
+
+
+def owned_link(book: BookPage) -> PaymentLink | None:
+    """The page's link: the one it names, else one created for it earlier (a draft made
+    before the first publish does not name it yet)."""
+    if book.payment_link_id:
+        return PaymentLink.objects.filter(pk=book.payment_link_id).first()
+    merchant = book.merchant
+    if merchant is None:
+        return None
+    return (
+        PaymentLink.objects.filter(merchant=merchant, **{f"metadata__{PAGE_KEY}": str(book.pk)})
+        .order_by("pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def sync_book_link(book: BookPage, *, actor: User | None) -> PaymentLink:
+    """Create or update the published book's link so that it sells what the page shows."""
+    merchant = book.merchant
+    if merchant is None:
+        raise ValueError(f"Book page {book.pk} is not inside a shop.")
+    link = owned_link(book)
+    if link is None or link.merchant_id != merchant.pk:
+        link = payment_link_create(merchant=merchant, actor=actor, **link_fields(book))
+    else:
+        link = payment_link_update(link=link, actor=actor, **link_fields(book))
+        if not link.is_active:
+            link = payment_link_activate(link=link, actor=actor)
+    if book.payment_link_id != link.pk:
+        _name_link(book, link)
+    return link
+
+
+@transaction.atomic
+def withdraw_book_link(book: BookPage, *, actor: User | None) -> PaymentLink | None:
+    """Stop selling the book: its link no longer accepts payments."""
+    link = owned_link(book)
+    if link is not None and link.is_active:
+        link = payment_link_deactivate(link=link, actor=actor, message=NOT_FOR_SALE)
+    return link
+
+
+def _name_link(book: BookPage, link: PaymentLink) -> None:
+    """Point the page, and its latest revision (what the editor opens next), at the link."""
+    book.payment_link = link
+    BookPage.objects.filter(pk=book.pk).update(payment_link=link)
+    revision = book.latest_revision
+    if revision is not None:
+        revision.content["payment_link"] = link.pk
+        revision.save(update_fields=["content"])

@@ -14,7 +14,7 @@ OIDC_STAMP := tests/oidc/node_modules/.installed-$(shell sha1sum tests/oidc/pack
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: help venv deps run migrate demo test lint format bench bench-analytics checkout checkout-test clean
+.PHONY: help venv deps run migrate demo test lint format bench bench-analytics bench-analytics-browser checkout checkout-test clean
 
 help:
 	@echo "make run     create the venv, migrate, load demo data, start web + worker + checkout"
@@ -23,6 +23,7 @@ help:
 	@echo "make bench   benchmarks (PostgreSQL + gunicorn); figures go to docs/scaling.md"
 	@echo "make deps    recompile requirements*.txt from requirements*.in (UPGRADE=pkg or UPGRADE=all)"
 	@echo "make bench-analytics   the analytics benchmark (seeds 1M+ payments; PostgreSQL)"
+	@echo "make bench-analytics-browser   navigation -> charts drawn in Chromium, same database"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { scripts/find-python; exit 1; }
@@ -110,6 +111,9 @@ bench: venv
 # Seeds its own database with a million payments and more (bench/analytics.py): minutes.
 bench-analytics: venv
 	$(PY) bench/run.py --analytics $(BENCH_ARGS)
+
+bench-analytics-browser: venv
+	$(PY) bench/run.py --analytics-browser $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache checkout/.next checkout/node_modules tests/oidc/node_modules

@@ -1784,11 +1784,20 @@ def main() -> int:
         "--only", default="", help="comma-separated scenarios: " + ",".join(n for n, _ in SCENARIOS)
     )
     parser.add_argument("--analytics", action="store_true", help="bench/analytics.py only")
+    parser.add_argument(
+        "--analytics-browser",
+        action="store_true",
+        help="bench/analytics_browser.py only (navigation -> charts drawn in Chromium)",
+    )
     args = parser.parse_args()
     if args.analytics:  # its own database, seeding and in-process measurements
         from bench import analytics
 
         return analytics.main(write=args.write_docs)
+    if args.analytics_browser:  # the same database, the page in Chromium
+        from bench import analytics_browser
+
+        return analytics_browser.main(write=args.write_docs)
     cfg = Config()
     bench = Bench(cfg)
     started = time.perf_counter()

@@ -175,6 +175,9 @@ class PaymentFilterSet(django_filters.FilterSet):
         only: tuple[str, ...] = FIELDS,
         **kwargs: Any,
     ) -> None:
+        if "period" in only and data is not None and not data.get("period"):
+            data = data.copy()  # the default period, shown as chosen in the form
+            data["period"] = DEFAULT_PERIOD
         queryset = kwargs.pop("queryset", None)
         if queryset is None:
             queryset = Payment.objects.filter(merchant__in=merchants)

@@ -1387,8 +1387,15 @@ def filter_choices(*, merchants: QuerySet[Merchant], since: date | None = None) 
     links = PaymentLink.objects.filter(merchant_id__in=ids)
     currencies = sorted(set(links.order_by().values_list("currency", flat=True)))
     since = since or (timezone.now() - timedelta(days=400)).date()
+    # The monthly summary by method: a few hundred rows a month, where the detailed rows
+    # of a busy merchant's year are hundreds of thousands (370 ms at 1M payments).
+    by_method = next(
+        g.id for g in GROUPINGS if g.kind == "payments" and g.monthly and "method" in g.dims
+    )
     pairs = set(
-        PaymentRollup.objects.filter(merchant_id__in=ids, day__gte=since)
+        RollupSummary.objects.filter(
+            merchant_id__in=ids, grouping=by_method, day__gte=month_of(since)
+        )
         .order_by()
         .values_list("method", "card_brand")
         .distinct()

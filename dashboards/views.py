@@ -182,6 +182,9 @@ def period_text(period: Period) -> str:
     return f"{_day(period.start)} – {_day(period.end)}"
 
 
+WIDE_CHARTS = frozenset({"received", "statuses", "methods", "distribution"})
+
+
 class AnalyticsView(TemplateView):
     template_name = "console/analytics/index.html"
     title = "Analytics"
@@ -232,7 +235,10 @@ class AnalyticsView(TemplateView):
             "zone": zone,
             "data": data,
             "cards": headline_cards(data),
-            "charts": [self.chart_context(c) for c in page],
+            # The wide charts first, then the others two by two.
+            "charts": [
+                self.chart_context(c) for c in sorted(page, key=lambda c: c.key not in WIDE_CHARTS)
+            ],
             "charts_script": json_data_script(charts.page_json(page, dark), "paylinks-charts-data"),
             "top_links": charts.top_links_table(data.links),
             "top_links_csv": "?" + filterset.query(csv="top_links"),
@@ -267,6 +273,8 @@ class AnalyticsView(TemplateView):
             "title": chart.title,
             "table": chart.table,
             "empty": chart.empty,
+            # Time series and one-panel-per-currency charts take the whole width.
+            "wide": chart.key in WIDE_CHARTS,
             "csv": "?" + self.csv_query(chart.key),
         }
 

@@ -479,8 +479,10 @@ class PaymentLinkAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
             request,
             f"“{obj}” is ready: copy its address or download the QR code to share it.",
         )
-        url = reverse("admin:paylinks_paymentlink_change", args=[quote(obj.pk)])
-        return HttpResponseRedirect(f"{url}#share")
+        # The share card is the top of the link's page, under this message.
+        return HttpResponseRedirect(
+            reverse("admin:paylinks_paymentlink_change", args=[quote(obj.pk)])
+        )
 
     # --- sharing: QR code, copy, open ---------------------------------------------------
     def get_urls(self) -> list[Any]:

@@ -4,6 +4,7 @@ Not a test: run it by hand after changing the console, then *look* at the images
 
     .venv/bin/python tests/admin/screenshots.py            # -> docs/screenshots/console-*.png
     .venv/bin/python tests/admin/screenshots.py --keep     # leave the server up to poke at
+    .venv/bin/python tests/admin/screenshots.py --only analytics   # the analytics pages only
 
 The home page and the payments list are also shot at 390 px wide (``*-mobile.png``);
 more pages worth seeing on a phone go to var/screenshots/ (not kept in the repository).
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -312,6 +314,27 @@ def seed() -> dict[str, Any]:
         WebhookEvent.objects.filter(pk=event.pk).update(
             received_at=now - timedelta(minutes=index * 7)
         )
+    # Visitors opening the links (a few per day), then the analytics rollups built from
+    # everything above (the payments were written directly, not through the services).
+    from paylinks.models import LinkView
+    from paylinks.services import rollups
+
+    for target, daily in zip(
+        acme_links + globex_links, [9, 7, 4, 3, 1, 3, 2, 3, 3, 5, 2], strict=True
+    ):
+        for day in range(40):
+            for visitor in range(rng.randint(0, daily * 2)):
+                view = LinkView.objects.create(
+                    link=target, visitor_hash=f"{target.pk}-{day}-{visitor}", window_start=now
+                )
+                moment = now - timedelta(days=day, minutes=rng.randint(0, 1400))
+                LinkView.objects.filter(pk=view.pk).update(created_at=moment, window_start=moment)
+    for merchant in (acme, globex):
+        rollups.rebuild(merchant=merchant)
+    # The links were made before their payments (which are backdated above).
+    type(acme_links[0]).objects.filter(merchant__in=[acme, globex]).update(
+        created_at=now - timedelta(days=45)
+    )
     return {"alice": alice, "victor": victor, "sam": sam, "root": root, "acme_links": acme_links}
 
 
@@ -348,7 +371,9 @@ def session_cookie(user: Any) -> str:
 
 
 # --- pages ------------------------------------------------------------------------------
-def shoot(base: str, cookies: dict[str, str], data: dict[str, Any]) -> list[Path]:
+def shoot(
+    base: str, cookies: dict[str, str], data: dict[str, Any], only: str | None = None
+) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     from paylinks.models import Payment
@@ -374,12 +399,20 @@ def shoot(base: str, cookies: dict[str, str], data: dict[str, Any]) -> list[Path
             executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS
         )
 
-        def context_for(who: str, viewport: dict[str, int] = VIEWPORT) -> Any:
+        def context_for(who: str, viewport: dict[str, int] = VIEWPORT, **extra: Any) -> Any:
             context = browser.new_context(
-                viewport=viewport, device_scale_factor=1, timezone_id="Europe/Copenhagen"
+                viewport=viewport,
+                device_scale_factor=1,
+                timezone_id="Europe/Copenhagen",
+                **extra,
             )
             context.add_cookies([{"name": "sessionid", "value": cookies[who], "url": base}])
             return context
+
+        if only == "analytics":
+            shots += analytics_pages(base, context_for, data)
+            browser.close()
+            return shots
 
         page = context_for("alice").new_page()
         errors: list[str] = []
@@ -499,6 +532,7 @@ def shoot(base: str, cookies: dict[str, str], data: dict[str, Any]) -> list[Path
             other.context.close()
 
         shots += support_and_phone(base, context_for, payment, declined)
+        shots += analytics_pages(base, context_for, data)
         browser.close()
     if errors:
         print("Browser errors:\n  " + "\n  ".join(errors))
@@ -567,6 +601,74 @@ def support_and_phone(base: str, context_for: Any, payment: Any, declined: Any) 
     return shots
 
 
+def analytics_pages(base: str, context_for: Any, data: dict[str, Any]) -> list[Path]:
+    """The analytics pages (desktop 1280 px, a 390 px phone, dark mode), the support
+    overview, a link's funnel and a new link's share card. Each waits for plotly.js to
+    have drawn every chart, and fails if a page is wider than the screen."""
+    shots: list[Path] = []
+    desktop = {"width": 1280, "height": 900}
+    errors: list[str] = []
+
+    def open_page(who: str, path: str, viewport: dict[str, int], dark: bool = False) -> Any:
+        context = context_for(who, viewport=viewport)
+        if dark:
+            context.close()
+            context = context_for(who, viewport=viewport, color_scheme="dark")
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on(
+            "console",
+            # DEBUG's CSP names http://[::1]:* for development, which Chromium ignores.
+            lambda m: (
+                errors.append(m.text)
+                if m.type == "error" and "invalid source" not in m.text
+                else None
+            ),
+        )
+        response = page.goto(base + path)
+        assert response is not None and response.ok, f"{path}: {response and response.status}"
+        page.wait_for_load_state("networkidle")
+        if page.locator("[data-charts]").count():
+            page.wait_for_selector("[data-charts-drawn]", state="attached")
+            page.wait_for_timeout(300)
+        wide = page.evaluate("() => document.documentElement.scrollWidth")
+        if wide > viewport["width"]:
+            raise SystemExit(f"{path} is {wide} px wide on a {viewport['width']} px screen")
+        return page
+
+    def save(page: Any, name: str, full_page: bool = True) -> None:
+        target = OUT / f"console-{name}.png"
+        page.screenshot(path=str(target), full_page=full_page)
+        shots.append(target)
+        print(f"  {target.relative_to(ROOT)}")
+        page.context.close()
+
+    save(open_page("alice", "/admin/analytics/?period=30d", desktop), "analytics")
+    save(open_page("alice", "/admin/analytics/?period=30d", PHONE), "analytics-mobile")
+    save(open_page("alice", "/admin/analytics/?period=90d", desktop, dark=True), "analytics-dark")
+    save(open_page("sam", "/admin/analytics/support/", desktop), "analytics-support")
+    link = data["acme_links"][0]
+    page = open_page("alice", f"/admin/paylinks/paymentlink/{link.pk}/change/", desktop)
+    page.locator("[data-funnel]").scroll_into_view_if_needed()
+    page.evaluate("() => window.scrollTo(0, 0)")
+    save(page, "link-funnel", full_page=False)
+
+    # A new link: saving it lands on its share card.
+    page = open_page("alice", "/admin/paylinks/paymentlink/add/", desktop)
+    page.fill("#id_title", "Poetry evening — ticket")
+    page.select_option("#id_currency", "EUR")
+    page.fill("#id_amount", "15.00")
+    with page.expect_navigation():
+        page.click("button[name=_save]")
+    page.wait_for_load_state("networkidle")
+    if not re.search(r"/paymentlink/\d+/change/$", page.url) or "is ready" not in page.content():
+        raise SystemExit(f"Saving a new link went to {page.url}, not its share card")
+    save(page, "link-share-card", full_page=False)
+    if errors:
+        raise SystemExit("Browser errors:\n  " + "\n  ".join(errors))
+    return shots
+
+
 def wait_for(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -581,6 +683,9 @@ def wait_for(url: str, timeout: float = 30) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="leave the server running")
+    parser.add_argument(
+        "--only", choices=["analytics"], help="shoot only these pages (analytics: issue 11's)"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="paylinks-screens-"))
@@ -611,7 +716,7 @@ def main() -> None:
     try:
         wait_for(base + "/static/theme/console.css")
         print(f"Console: {base}/admin/ (server log: {workdir / 'server.log'})")
-        shoot(base, cookies, data)
+        shoot(base, cookies, data, only=args.only)
         if args.keep:
             print("Ctrl-C to stop the server.")
             server.wait()

@@ -60,6 +60,58 @@
         return { data: data, layout: layout };
     }
 
+    // Panels drawn side by side (one per currency) go one under the other, each at full
+    // width with its own axes: long method names and amount bands stay readable, on a
+    // phone too. A panel of horizontal bars is as tall as its bars need.
+    var GAP = 70;
+
+    function panelHeight(figure, xaxis) {
+        var anchor = xaxis === "xaxis" ? "x" : "x" + xaxis.slice(5);
+        var trace = (figure.data || []).filter(function (t) {
+            return (t.xaxis || "x") === anchor;
+        })[0];
+        if (trace && trace.orientation === "h") {
+            return Math.max(90, 30 * (trace.y || []).length + 20);
+        }
+        return 200;
+    }
+
+    function stacked(figure) {
+        var layout = figure.layout || {};
+        var xs = Object.keys(layout).filter(function (key) {
+            return /^xaxis\d*$/.test(key) && Array.isArray(layout[key].domain);
+        });
+        var sideBySide = xs.length > 1 && xs.every(function (key) {
+            var y = layout["y" + key.slice(1)];
+            return y && !Array.isArray(y.domain);
+        });
+        if (!sideBySide) {
+            return figure;
+        }
+        xs.sort(function (a, b) {
+            return (Number(a.slice(5)) || 1) - (Number(b.slice(5)) || 1);
+        });
+        var heights = xs.map(function (key) {
+            return panelHeight(figure, key);
+        });
+        var margin = layout.margin || {};
+        var plot = heights.reduce(function (a, b) { return a + b; }, 0) + (xs.length - 1) * GAP;
+        var total = plot + (margin.t || 0) + 60;
+        var result = { data: figure.data, layout: copy(layout) };
+        var top = 1;
+        xs.forEach(function (key, i) {
+            var y = "y" + key.slice(1);
+            var span = heights[i] / plot;
+            result.layout[key].domain = [0, 1];
+            result.layout[y] = merge(result.layout[y] || {}, { domain: [Math.max(top - span, 0), top] });
+            top -= span + GAP / plot;
+        });
+        result.layout.height = total;
+        result.layout.margin = merge(copy(margin), { b: 60 });
+        result.layout.showlegend = false; // each panel is titled with its currency
+        return result;
+    }
+
     function draw() {
         var source = document.getElementById("paylinks-charts-data");
         var container = document.querySelector("[data-charts]");
@@ -79,7 +131,7 @@
                 light: { data: chart.figure.data || [], layout: chart.figure.layout || {} },
                 dark: darkFigure(chart.figure, chart.dark)
             };
-            var figure = figures[chart.key][isDark() ? "dark" : "light"];
+            var figure = stacked(figures[chart.key][isDark() ? "dark" : "light"]);
             drawn.push(window.Plotly.newPlot(element, copy(figure.data), copy(figure.layout), CONFIG));
         });
         Promise.all(drawn).then(function () {
@@ -96,7 +148,7 @@
             mode = isDark();
             Object.keys(figures).forEach(function (key) {
                 var entry = figures[key];
-                var figure = entry[mode ? "dark" : "light"];
+                var figure = stacked(entry[mode ? "dark" : "light"]);
                 window.Plotly.react(entry.element, copy(figure.data), copy(figure.layout), CONFIG);
             });
         }).observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });

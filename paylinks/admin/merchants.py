@@ -11,6 +11,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.widgets import (
@@ -42,10 +43,21 @@ ROLE_HELP = (
 )
 
 
+def zone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone, with what its clock says today: "Europe/Copenhagen (UTC+01:00)"."""
+    now = timezone.now()
+    choices = []
+    for name in sorted(zoneinfo.available_timezones()):
+        offset = now.astimezone(zoneinfo.ZoneInfo(name)).strftime("%z")
+        label = f"{name.replace('_', ' ')} (UTC{offset[:3]}:{offset[3:]})"
+        choices.append((name, label))
+    return choices
+
+
 class MerchantForm(forms.ModelForm):
     timezone = forms.ChoiceField(
         label="Time zone",
-        choices=[(tz, tz.replace("_", " ")) for tz in sorted(zoneinfo.available_timezones())],
+        choices=zone_choices,
         widget=UnfoldAdminSelect2Widget(),
         help_text="Every date and time in the console, in exports and in analytics "
         '(when "today" starts) is in this zone.',

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, Sum
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -426,9 +426,18 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
 
     @display(description="Refunded")
     def refunded_label(self, obj: Payment) -> str:
-        if not obj.amount_refunded:
-            return "—"
-        return money.format_money(obj.amount_refunded, obj.currency)
+        done = money.format_money(obj.amount_refunded, obj.currency) if obj.amount_refunded else "—"
+        asked = obj.refunds.exclude(status=Refund.Status.FAILED).aggregate(total=Sum("amount"))
+        awaiting = (asked["total"] or 0) - obj.amount_refunded
+        if awaiting <= 0:
+            return done
+        # console.js reads the page again while this is shown, until the gateway confirms.
+        return format_html(
+            '{} <span class="text-base-500" data-paylinks-awaiting>· {} waiting for the '
+            "gateway to confirm</span>",
+            done,
+            money.format_money(awaiting, obj.currency),
+        )
 
     @display(description="Status", ordering="status")
     def status_badge(self, obj: Payment) -> SafeString:

@@ -392,6 +392,7 @@ def shoot(
         .first()
     )
     assert declined is not None
+    known_to_the_sandbox(payment)  # refunded for real further down
     shots: list[Path] = []
 
     with sync_playwright() as playwright:
@@ -491,7 +492,6 @@ def shoot(
         snap("payment-refund-dialog")
         # Submitted: the page reads itself again in place (no navigation), with the
         # message, the refund and the timeline entry.
-        known_to_the_sandbox(payment)
         page.evaluate("window.paylinksMarker = 1")
         page.click("#dialog button[type=submit]")
         page.wait_for_selector("text=Refund of 10.00 USD sent")

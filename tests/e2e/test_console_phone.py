@@ -25,7 +25,7 @@ from paylinks.models import Merchant, Payment, PaymentEvent, PaymentStatus, Refu
 from paylinks.services import links as link_services
 
 from ..factories import PaymentFactory
-from ..payments.helpers import paid_payment
+from ..payments.helpers import drain, paid_payment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -224,6 +224,19 @@ def test_a_refund_shows_its_result_without_a_reload(
     assert "12.50 USD" in main  # the refunds table
     refund = Refund.objects.get(payment=payment)
     assert refund.amount == 1250 and refund.reason == "duplicate"
+
+    # The gateway's confirmation (its webhook, processed by the worker) follows on the
+    # page by itself: the refunded amount and the status, still without navigation.
+    drain()
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_refunded) == (PaymentStatus.PARTIALLY_REFUNDED, 1250)
+    page.wait_for_function(
+        "() => !document.querySelector('#content-main [data-paylinks-awaiting]')"
+        " && /partially refunded/i.test(document.querySelector('#content-main').innerText)",
+        timeout=30_000,
+    )
+    assert page.inner_text("#content-main").count("12.50 USD") >= 2  # refunded, and the refund
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
 
     # The page swapped in works like the first: the dialog opens again and a refused
     # amount stays in it as a form error, nothing refunded.

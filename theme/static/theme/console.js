@@ -41,37 +41,65 @@
         }
     }
 
-    function swapMain(html) {
-        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("main");
-        var current = document.getElementById("main");
-        if (!fresh || !current) {
-            throw new Error("the page has no main column");
-        }
-        var nodes = Array.prototype.slice.call(fresh.childNodes).map(function (node) {
-            return document.adoptNode(node);
-        });
-        current.replaceChildren.apply(current, nodes);
-        if (window.htmx) {
-            window.htmx.process(current); // the new page's action buttons open dialogs again
-        }
-        if (window.scrollY > 0) {
-            window.scrollTo({ top: 0, behavior: "smooth" }); // the message is at the top
-        }
-        document.dispatchEvent(new CustomEvent("paylinks:refreshed"));
-    }
-
-    document.addEventListener("paylinks:refresh", function (event) {
-        var detail = event.detail || {};
-        var url = typeof detail === "string" ? detail : detail.value || window.location.href;
-        closeDialog();
-        fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+    function readPage(url) {
+        return fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
             .then(function (response) {
                 if (!response.ok) {
                     throw new Error("HTTP " + response.status);
                 }
                 return response.text();
             })
-            .then(swapMain)
+            .then(function (html) {
+                return new DOMParser().parseFromString(html, "text/html");
+            });
+    }
+
+    function swap(id, fresh) {
+        var current = document.getElementById(id);
+        var replacement = fresh.getElementById(id);
+        if (!current || !replacement) {
+            throw new Error("the page has no #" + id);
+        }
+        var nodes = Array.prototype.slice.call(replacement.childNodes).map(function (node) {
+            return document.adoptNode(node);
+        });
+        current.replaceChildren.apply(current, nodes);
+        if (window.htmx) {
+            window.htmx.process(current); // the new page's action buttons open dialogs again
+        }
+        return current;
+    }
+
+    // While the page says a refund waits for the gateway ("data-paylinks-awaiting"), read
+    // it again a few times and swap the payment's details in (not the messages above
+    // them, which were shown once already), so the refunded amount and status follow.
+    function followGateway(url, round) {
+        if (round > 6 || !document.querySelector("#content-main [data-paylinks-awaiting]")) {
+            return;
+        }
+        window.setTimeout(function () {
+            readPage(url)
+                .then(function (fresh) {
+                    swap("content-main", fresh);
+                    followGateway(url, round + 1);
+                })
+                .catch(function () {});
+        }, 1000 * round);
+    }
+
+    document.addEventListener("paylinks:refresh", function (event) {
+        var detail = event.detail || {};
+        var url = typeof detail === "string" ? detail : detail.value || window.location.href;
+        closeDialog();
+        readPage(url)
+            .then(function (fresh) {
+                swap("main", fresh);
+                if (window.scrollY > 0) {
+                    window.scrollTo({ top: 0, behavior: "smooth" }); // the message is at the top
+                }
+                document.dispatchEvent(new CustomEvent("paylinks:refreshed"));
+                followGateway(url, 1);
+            })
             .catch(function () {
                 window.location.assign(url); // show the result the ordinary way
             });

@@ -1599,6 +1599,20 @@ def scenario_nextjs_pay_page(b: Bench) -> None:
     )
 
 
+def scenario_outgoing_webhooks(b: Bench) -> None:
+    """bench/outgoing_webhooks.py in its own process and database: fan-out to local
+    receivers, one of them slow (its figures go to docs/scaling.md by hand)."""
+    b.log("== outgoing webhooks: fan-out to local receivers, one slow (2 s per request)")
+    env = {**os.environ, "BENCH_PG_URL": b.cfg.pg_url}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "outgoing_webhooks.py")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    for line in (done.stdout + done.stderr).strip().splitlines()[-3:]:
+        b.log(line)
+    b.check(done.returncode == 0, "outgoing webhooks: deliveries lost or duplicated")
+
+
 SCENARIOS: list[tuple[str, Callable[[Bench], None]]] = [
     # Run order, not report order: checkout creates the sessions the webhook run pays.
     ("checkout", scenario_checkout),
@@ -1606,6 +1620,7 @@ SCENARIOS: list[tuple[str, Callable[[Bench], None]]] = [
     ("public_link", scenario_public_link),
     ("nextjs_pay_page", scenario_nextjs_pay_page),
     ("merchant_api", lambda b: merchant_api.scenario(b, HttpLoad)),
+    ("outgoing_webhooks", scenario_outgoing_webhooks),
 ]
 REPORT_ORDER = [
     "Webhook ingestion",

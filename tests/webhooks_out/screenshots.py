@@ -111,7 +111,8 @@ def seed() -> dict[str, Any]:
             event=event, endpoint=shop, status=status, attempts=attempts, status_code=code,
             latency_ms=latency, last_attempt_at=created + timedelta(seconds=2),
             next_attempt_at=now + retry if retry else None,
-            error="" if code < 300 else ("Timed out after 10 s" if latency > 9000 else f"HTTP {code}"),
+            error="" if code < 300 else (
+                "Timed out after 10 s" if latency > 9000 else f"HTTP {code}"),
             response_body='{"ok": true}' if code < 300 else "Service Unavailable",
         )  # fmt: skip
     _ = link_data
@@ -173,13 +174,13 @@ def shoot(base: str, cookie: str, data: dict[str, Any], emails: dict[str, Path])
             context.add_cookies([{"name": "sessionid", "value": cookie, "url": base}])
             page = context.new_page()
 
-            def snap(name: str, path: str | None = None) -> None:
+            def snap(name: str, path: str | None = None, page: Any = page) -> None:
                 if path is not None:
                     response = page.goto(base + path)
                     assert response is not None and response.ok, path
                 page.wait_for_load_state("networkidle")
-                target = OUT / f"console-{name}{suffix}.png"  # noqa: B023
-                page.screenshot(path=str(target))  # noqa: B023
+                target = OUT / f"console-{name}{suffix}.png"  # noqa: B023 - used at once
+                page.screenshot(path=str(target))
                 print(target)
 
             snap("webhook-endpoints", "/admin/paylinks/webhookendpoint/")

@@ -14,7 +14,7 @@ OIDC_STAMP := tests/oidc/node_modules/.installed-$(shell sha1sum tests/oidc/pack
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: help venv deps run migrate demo test lint format bench bench-analytics checkout checkout-test clean
+.PHONY: help venv deps run migrate demo test lint format bench bench-analytics scale checkout checkout-test clean
 
 help:
 	@echo "make run     create the venv, migrate, load demo data, start web + worker + checkout"
@@ -23,6 +23,7 @@ help:
 	@echo "make bench   benchmarks (PostgreSQL + gunicorn); figures go to docs/scaling.md"
 	@echo "make deps    recompile requirements*.txt from requirements*.in (UPGRADE=pkg or UPGRADE=all)"
 	@echo "make bench-analytics   the analytics benchmark (seeds 1M+ payments; PostgreSQL)"
+	@echo "make scale   two web hosts behind nginx, two workers: the several-hosts checks"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { scripts/find-python; exit 1; }
@@ -110,6 +111,12 @@ bench: venv
 # Seeds its own database with a million payments and more (bench/analytics.py): minutes.
 bench-analytics: venv
 	$(PY) bench/run.py --analytics $(BENCH_ARGS)
+
+# Two gunicorn web hosts behind nginx (Debian's nginx-light, installed when missing and
+# root), two workers, one PostgreSQL database and one Redis index (bench/scale.py). Not part
+# of `make test`: it needs nginx and takes a few minutes.
+scale: venv
+	$(PY) bench/scale.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache checkout/.next checkout/node_modules tests/oidc/node_modules

@@ -235,6 +235,8 @@ class Scale:
         self.procs = Processes()
         self.nginx = nginx_binary()
         self.results: list[tuple[str, bool, str]] = []
+        self.outcomes: dict[str, int] = {}
+        self.lock = threading.Lock()
 
     def log(self, message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
@@ -276,6 +278,8 @@ class Scale:
             "PAYLINKS_RATE_PUBLIC_IP": "600/min",
             "PAYLINKS_RATE_CHECKOUT_LINK": "",
             "PAYLINKS_WEBHOOK_BATCH_MS": "200",
+            # This run reads each host's own /metrics from 127.0.0.1 (nginx refuses it).
+            "PAYLINKS_METRICS_ALLOWED_IPS": "127.0.0.1",
             "PAYLINKS_SWEEP_SECONDS": "5",
             "SANDBOX_SETTLE_SECONDS": "2",
             "LOG_LEVEL": "WARNING",
@@ -371,6 +375,8 @@ class Scale:
         counts = []
         for port in self.web_ports:
             answer = self.http.request("GET", "/metrics", port=port)  # from 127.0.0.1: allowed
+            if answer.status != 200:
+                raise SystemExit(f"/metrics on port {port} answered {answer.status}")
             total = 0.0
             for family in text_string_to_metric_families(answer.body.decode()):
                 for sample in family.samples:
@@ -425,6 +431,7 @@ class Scale:
             headers={"Content-Type": "application/json"},
         )  # fmt: skip
         if started.status != 201:
+            self.note(f"checkout {started.status}")
             return None
         data = started.json()
         path = "/" + data["checkout_url"].split("/", 3)[3]
@@ -432,6 +439,7 @@ class Scale:
         token = CSRF.search(page.body)
         cookie = page.headers.get("Set-Cookie", "")
         if page.status != 200 or token is None:
+            self.note(f"page {page.status}")
             return None
         form = (
             f"csrfmiddlewaretoken={token.group(1).decode()}&method=card"
@@ -443,7 +451,14 @@ class Scale:
             headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
                      "Referer": data["checkout_url"]},
         )  # fmt: skip
-        return str(data["payment_id"]) if paid.status == 303 else None
+        if paid.status != 303:
+            self.note(f"pay {paid.status} {paid.body[:80]!r}")
+            return None
+        return str(data["payment_id"])
+
+    def note(self, outcome: str) -> None:
+        with self.lock:
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
     def check_limited_link(self) -> None:
         from paylinks.models import Payment
@@ -460,7 +475,7 @@ class Scale:
             "100 buyers, limit 10",
             succeeded == 10 and len(paid) == 10 and settled and all(per_host),
             f"{len(paid)} paid on the sandbox, {succeeded} succeeded; checkout requests per "
-            f"host {per_host}",
+            f"host {per_host}; the others: {self.outcomes}",
         )
 
     # webhooks ------------------------------------------------------------------------------

@@ -308,10 +308,11 @@ class Scale:
         self.admin_sql(f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")
         self.admin_sql(f"CREATE DATABASE {self.db}")
         self.flush_redis()
-        subprocess.run(
-            [PY, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=self.env,
-            check=True,
-        )  # fmt: skip
+        for command in (["migrate"], ["collectstatic"]):  # as a deploy does (scripts/deploy)
+            subprocess.run(
+                [PY, "manage.py", *command, "--no-input", "-v", "0"], cwd=ROOT, env=self.env,
+                check=True,
+            )  # fmt: skip
         import django
 
         django.setup()

@@ -14,7 +14,7 @@ OIDC_STAMP := tests/oidc/node_modules/.installed-$(shell sha1sum tests/oidc/pack
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: help venv deps run migrate demo test lint format bench bench-analytics bench-analytics-browser checkout checkout-test clean
+.PHONY: help venv deps run migrate demo test lint format bench bench-analytics bench-analytics-browser scale checkout checkout-test clean
 
 help:
 	@echo "make run     create the venv, migrate, load demo data, start web + worker + checkout"
@@ -24,6 +24,7 @@ help:
 	@echo "make deps    recompile requirements*.txt from requirements*.in (UPGRADE=pkg or UPGRADE=all)"
 	@echo "make bench-analytics   the analytics benchmark (seeds 1M+ payments; PostgreSQL)"
 	@echo "make bench-analytics-browser   navigation -> charts drawn in Chromium, same database"
+	@echo "make scale   two web hosts behind nginx, two workers: the several-hosts checks"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { scripts/find-python; exit 1; }
@@ -114,6 +115,12 @@ bench-analytics: venv
 
 bench-analytics-browser: venv
 	$(PY) bench/run.py --analytics-browser $(BENCH_ARGS)
+
+# Two gunicorn web hosts behind nginx (Debian's nginx-light, installed when missing and
+# root), two workers, one PostgreSQL database and one Redis index (bench/scale.py). Not part
+# of `make test`: it needs nginx and takes a few minutes.
+scale: venv
+	$(PY) bench/scale.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache checkout/.next checkout/node_modules tests/oidc/node_modules

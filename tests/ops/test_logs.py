@@ -205,3 +205,59 @@ def test_a_full_journey_logs_no_secret(site, acme, alice, log_lines, settings) -
     for line in output.splitlines():
         json.loads(line)
     assert "Traceback" not in output, "expected 4xx are one line, no traceback"
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "",
+        "short",
+        "x" * 129,
+        "abc12345\nFAKE line",
+        'abc12345"}{"level":"CRITICAL"',
+        "with spaces inside it",
+    ],
+)
+def test_an_unfit_request_id_is_replaced(sent: str) -> None:
+    response = Client().get("/healthz", HTTP_X_REQUEST_ID=sent)
+    returned = response["X-Request-ID"]
+    assert returned != sent
+    assert re.fullmatch(r"[0-9a-f]{32}", returned)
+
+
+def test_a_sane_request_id_is_kept_and_returned() -> None:
+    sent = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
+    assert Client().get("/healthz", HTTP_X_REQUEST_ID=sent)["X-Request-ID"] == sent
+
+
+def test_sign_in_failures_and_the_lockout_are_one_line_each(alice, log_lines, settings) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from ..auth.conftest import sign_in, verified
+
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
+    verified(alice)
+    client = Client(REMOTE_ADDR="198.51.100.9")
+    statuses = [sign_in(client, alice.email, "wrong-password-1").status_code for _ in range(3)]
+    assert statuses[-1] == 429
+    lines = records(log_lines)
+    failed = [line for line in lines if line.get("event") == "auth.sign_in_failed"]
+    locked = [line for line in lines if line.get("event") == "auth.locked_out"]
+    assert len(failed) == 3 and len(locked) == 1
+    assert {line["account"] for line in failed} == {str(alice.pk)}
+    assert not [line for line in lines if line["logger"].startswith("axes")]
+    output = log_lines.getvalue()
+    assert alice.email not in output and "wrong-password-1" not in output
+
+
+def test_an_expected_403_is_one_line_without_a_traceback(victor, log_lines) -> None:  # type: ignore[no-untyped-def]
+    client = Client(raise_request_exception=False)
+    client.force_login(victor)  # a viewer may not add links
+    response = client.get("/admin/paylinks/paymentlink/add/")
+    assert response.status_code == 403
+    lines = [line for line in records(log_lines) if line["logger"] == "django.request"]
+    assert len(lines) == 1
+    assert lines[0]["status_code"] == 403
+    assert "exc_info" not in lines[0]
+    assert lines[0]["request_id"] == response["X-Request-ID"]

@@ -49,9 +49,9 @@ def cover_png(title: str, author: str) -> bytes:
 def cover_image(title: str, author: str, *, collection: Collection | None = None) -> Image:
     """A Wagtail image of a generated cover, in the merchant's collection when given."""
     name = f"cover-{hashlib.sha256(title.encode()).hexdigest()[:12]}.png"
-    image = Image(
-        title=f"Cover: {title}", collection=collection or Collection.get_first_root_node()
-    )
+    if collection is None:
+        collection = Collection.get_first_root_node() or Collection.add_root(name="Root")
+    image = Image(title=f"Cover: {title}", collection=collection)
     image.file = ImageFile(BytesIO(cover_png(title, author)), name=name)
     image.save()
     return image

@@ -31,7 +31,7 @@ def ensure_shop_editors(shop: ShopHomePage) -> ShopEditors:
         group, _ = Group.objects.get_or_create(
             name=f"Shop editors: {merchant.name} ({merchant.slug})"
         )
-        root = Collection.get_first_root_node()
+        root = Collection.get_first_root_node() or Collection.add_root(name="Root")
         collection = root.add_child(name=f"{merchant.name} ({merchant.slug})")
         editors = ShopEditors.objects.create(merchant=merchant, group=group, collection=collection)
     group = editors.group

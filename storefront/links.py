@@ -39,8 +39,7 @@ def link_fields(book: BookPage) -> dict[str, Any]:
         + (f", {book.edition}" if book.edition else ""),
         "currency": book.currency,
         "payment_limit": book.stock_limit,
-        "confirmation_message": f"Thank you for buying “{book.title}”. "
-        "Your receipt and delivery details follow by e-mail.",
+        "confirmation_message": f"Thank you for buying “{book.title}” by {book.author}.",
         "metadata": {PAGE_KEY: str(book.pk)},
     }
     if book.pay_what_you_like:

@@ -74,13 +74,23 @@ def paylinks_cms_css() -> str:
     return format_html('<link rel="stylesheet" href="{}">', static("storefront/cms.css"))
 
 
-@hooks.register("construct_page_chooser_queryset")
-@hooks.register("construct_explorer_page_queryset")
-def only_own_shops(pages: QuerySet[Any], request: Any) -> QuerySet[Any]:
-    """Choosers and the explorer list no page of another merchant's shop."""
-    if request.user.is_superuser:
+def without_other_shops(pages: QuerySet[Any], user: Any) -> QuerySet[Any]:
+    """No page of another merchant's shop (superusers: everything)."""
+    if user.is_superuser:
         return pages
-    others = ShopHomePage.objects.exclude(merchant__in=permissions.writable_merchants(request.user))
+    others = ShopHomePage.objects.exclude(merchant__in=permissions.writable_merchants(user))
     for shop in others:
         pages = pages.exclude(path__startswith=shop.path)
     return pages
+
+
+@hooks.register("construct_page_chooser_queryset")
+def page_chooser_without_other_shops(pages: QuerySet[Any], request: Any) -> QuerySet[Any]:
+    return without_other_shops(pages, request.user)
+
+
+@hooks.register("construct_explorer_page_queryset")
+def explorer_without_other_shops(
+    parent_page: Any, pages: QuerySet[Any], request: Any
+) -> QuerySet[Any]:
+    return without_other_shops(pages, request.user)

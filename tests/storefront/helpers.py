@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from wagtail.models import Page, Site
+from django.conf import settings
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Locale, Page, Site
 
 from paylinks.models import Merchant, User
 from storefront.models import BookPage, CatalogPage, ShopHomePage
 
 
 def make_shop(merchant: Merchant, *, root_site: bool = True) -> tuple[ShopHomePage, CatalogPage]:
-    root = Page.get_first_root_node()
+    # A transactional test's flush removes what Wagtail's migrations made: the tree's root
+    # and the default locale.
+    Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
     shop = root.add_child(
         instance=ShopHomePage(
             title=merchant.name, slug=f"{merchant.slug}-shop", merchant=merchant, tagline="Books."

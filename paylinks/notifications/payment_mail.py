@@ -11,7 +11,6 @@ Every send, and every failed try, is on the payment's timeline.
 from __future__ import annotations
 
 import logging
-import zoneinfo
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from paylinks import money
+from paylinks import money, timezones
 from paylinks.models import (
     EventType,
     Membership,
@@ -112,15 +111,12 @@ def render(kind: str, event: OutgoingEvent, merchant: Merchant) -> tuple[str, st
 
 
 def _when(moment: datetime | None, merchant: Merchant) -> str:
-    """A date-time in the merchant's zone, saying which zone it is."""
+    """A date-time in the merchant's zone, saying which zone it is, written as the console
+    writes it ("2 Dec 2026, 14:05 CET")."""
     if moment is None:
         return ""
-    local = timezone.localtime(moment, timezone=_zone(merchant))
-    return f"{local:%d %b %Y, %H:%M} ({merchant.timezone})"
-
-
-def _zone(merchant: Merchant) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(merchant.timezone or "UTC")
+    with timezone.override(timezones.zone(merchant.timezone)):
+        return timezones.when(moment)
 
 
 @task()

@@ -479,6 +479,14 @@ def band_case_sql(column: str) -> str:
     return f"CASE {whens} ELSE {BAND_COUNT - 1} END"
 
 
+def _instants(*moments: datetime) -> list[Any]:
+    """Instants as the backend stores them, for raw SQL. SQLite keeps datetimes as text
+    ("2026-09-30 22:00:00"): an aware datetime passed as is would be compared as
+    "2026-09-30 22:00:00+00:00", which sorts after the stored value of the same instant,
+    and a row at exactly ``end`` would be counted in two chunks."""
+    return [connection.ops.adapt_datetimefield_value(moment) for moment in moments]
+
+
 def _insert_payments(
     merchant_id: int, zone: zoneinfo.ZoneInfo, start: datetime, end: datetime
 ) -> int:
@@ -496,7 +504,7 @@ def _insert_payments(
         "WHERE merchant_id = %s AND status <> %s AND created_at >= %s AND created_at < %s "
         "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
     )
-    params = [*day_params, merchant_id, PaymentStatus.PENDING.value, start, end]
+    params = [*day_params, merchant_id, PaymentStatus.PENDING.value, *_instants(start, end)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return max(cursor.rowcount, 0)
@@ -516,7 +524,7 @@ def _insert_views(merchant_id: int, zone: zoneinfo.ZoneInfo, start: datetime, en
         "GROUP BY 1, 2, 3"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*day_params, merchant_id, start, end])
+        cursor.execute(sql, [*day_params, merchant_id, *_instants(start, end)])
         return max(cursor.rowcount, 0)
 
 

@@ -10,17 +10,19 @@ the same figures computed from the raw rows by ``rollup_oracle``.
 from __future__ import annotations
 
 import threading
+import zoneinfo
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, connections, transaction
+from django.utils import timezone
 
 from paylinks.gateways import get_gateway
 from paylinks.gateways.sandbox import engine
 from paylinks.gateways.sandbox.cards import CARDS
 from paylinks.models import Merchant, Payment, PaymentLink, PaymentStatus
-from paylinks.models.analytics import PaymentRollup
+from paylinks.models.analytics import LinkView, PaymentRollup
 from paylinks.services import payments as payment_services
 from paylinks.services import rollups
 from paylinks.services.merchants import merchant_update
@@ -62,6 +64,26 @@ def test_a_rebuild_gives_the_same_rows_and_repairs_damage() -> None:
         payments=5,
     )
     for merchant in Merchant.objects.all():
+        rollups.rebuild(merchant=merchant)
+    assert_exact()
+
+
+@pytest.mark.django_db
+def test_a_rebuild_counts_rows_at_a_months_first_instant_once() -> None:
+    """A view window or payment that starts exactly at a month's local midnight belongs to
+    the new month's chunk only (on SQLite the instant must be compared as stored)."""
+    walk(3, steps=60)
+    merchant = Merchant.objects.get(slug="kiwi")
+    zone = zoneinfo.ZoneInfo(merchant.timezone)
+    local_now = timezone.now().astimezone(zone)
+    boundary = datetime(local_now.year, local_now.month, 1, tzinfo=zone).astimezone(UTC)
+    link = PaymentLink.objects.filter(merchant=merchant).first()
+    assert link is not None
+    for n, at in enumerate((boundary, boundary - timedelta(hours=1), boundary)):
+        LinkView.objects.create(link=link, visitor_hash=f"edge-{n}", window_start=at)
+    finished = Payment.objects.filter(merchant=merchant).exclude(status=PaymentStatus.PENDING)
+    Payment.objects.filter(pk=finished.values("pk")[:1]).update(created_at=boundary)
+    for _ in range(2):  # and again over its own rows
         rollups.rebuild(merchant=merchant)
     assert_exact()
 

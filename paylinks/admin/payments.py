@@ -60,6 +60,8 @@ EVENT_LABELS = {
     "over_limit": "Paid beyond the link's limit",
     "refund_requested": "Refund requested",
     "refund_failed": "Refund failed",
+    "email_sent": "E-mail sent",
+    "email_failed": "E-mail not sent",
 }
 
 

@@ -29,6 +29,10 @@ def test_cms_and_console_404s_lead_back_to_their_area(client, alice, shop) -> No
     assert cms.status_code == 404
     assert "Paylinks shop editor" in cms.content.decode()
     assert "Back to the shop editor" in cms.content.decode()
+    console = client.get("/admin/paylinks/paymentlink/999999/change/")
+    assert console.status_code == 404
+    assert "Back to the console" in console.content.decode()
+    assert "Page not found" in console.content.decode()
 
 
 def test_a_refused_request_gets_a_styled_403(client, alice, shop) -> None:

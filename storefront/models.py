@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -20,8 +22,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.fields import RichTextField
-from wagtail.models import Collection, Page
+from wagtail.models import Collection, Locale, Page
 from wagtail.search import index
 
 from paylinks import money
@@ -167,7 +170,11 @@ class BookPage(Page):
         FieldPanel("cover"),
         FieldPanel("description"),
         MultiFieldPanel(
-            [FieldPanel("book_format"), FieldPanel("edition"), FieldPanel("categories")],
+            [
+                FieldPanel("book_format"),
+                FieldPanel("edition"),
+                FieldPanel("categories", widget=forms.CheckboxSelectMultiple),
+            ],
             heading="Edition",
         ),
         MultiFieldPanel(
@@ -325,3 +332,12 @@ def shop_context(page: Page) -> dict[str, Any]:
         "home_url": shop.url,
         "catalog_url": catalog.url if catalog else "",
     }
+
+
+def tree_root() -> Page:
+    """Wagtail's tree root, with the default locale pages need. Wagtail's migrations make
+    both; a database emptied since (``flush``, as transactional tests do) gets them here."""
+    Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    return Page.get_first_root_node() or Page.add_root(title="Root", slug="root")

@@ -5,21 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from wagtail.coreutils import get_supported_content_language_variant
-from wagtail.models import Locale, Page, Site
+from wagtail.models import Site
 
 from paylinks.models import Merchant, User
-from storefront.models import BookPage, CatalogPage, ShopHomePage
+from storefront.models import BookPage, CatalogPage, ShopHomePage, tree_root
 
 
 def make_shop(merchant: Merchant, *, root_site: bool = True) -> tuple[ShopHomePage, CatalogPage]:
-    # A transactional test's flush removes what Wagtail's migrations made: the tree's root
-    # and the default locale.
-    Locale.objects.get_or_create(
-        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
-    )
-    root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
+    root = tree_root()
     shop = root.add_child(
         instance=ShopHomePage(
             title=merchant.name, slug=f"{merchant.slug}-shop", merchant=merchant, tagline="Books."

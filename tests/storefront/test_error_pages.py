@@ -8,6 +8,7 @@ from django.test import Client, RequestFactory
 from wagtail.models import Page
 
 from project.errors import server_error
+from storefront.models import tree_root
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +29,15 @@ def test_cms_and_console_404s_lead_back_to_their_area(client, alice, shop) -> No
     assert cms.status_code == 404
     assert "Paylinks shop editor" in cms.content.decode()
     assert "Back to the shop editor" in cms.content.decode()
+    console = client.get("/admin/paylinks/paymentlink/999999/change/")
+    assert console.status_code == 404
+    assert "Back to the console" in console.content.decode()
+    assert "Page not found" in console.content.decode()
 
 
 def test_a_refused_request_gets_a_styled_403(client, alice, shop) -> None:
     # Wagtail answers 403 (not its dashboard redirect) to requests made by its scripts.
-    welcome = Page.objects.get(depth=2, content_type__model="page")  # outside every shop
+    welcome = tree_root().add_child(instance=Page(title="Welcome", slug="welcome"))  # no shop
     client.force_login(alice)
     response = client.get(
         f"/cms/pages/{welcome.pk}/edit/", headers={"x-requested-with": "XMLHttpRequest"}

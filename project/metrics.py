@@ -95,6 +95,8 @@ def _database_figures() -> dict[str, Any]:
         figures["payments"] = ops.payments_by_status()
         inbox = ops.inbox_figures()
         figures["inbox"] = (inbox.pending, inbox.failed, inbox.oldest_age_seconds)
+        backlog = ops.delivery_figures()
+        figures["deliveries"] = (backlog.waiting, backlog.sending, backlog.oldest_age_seconds)
         figures["up"]["database"] = 1
     except Exception as exc:
         logger.warning("Metrics: the database could not be read (%s)", exc.__class__.__name__)
@@ -159,6 +161,22 @@ class DatabaseCollector(Collector):
             yield GaugeMetricFamily(
                 "paylinks_webhook_inbox_oldest_age_seconds",
                 "Seconds since the oldest unprocessed webhook event arrived (0: none).",
+                value=oldest,
+            )
+        if "deliveries" in figures:
+            waiting, sending, oldest = figures["deliveries"]
+            backlog = GaugeMetricFamily(
+                "paylinks_outgoing_webhook_deliveries",
+                "Outgoing webhook deliveries not finished, by state (waiting: for their "
+                "first attempt or a retry; sending: claimed by a worker).",
+                labels=["state"],
+            )
+            backlog.add_metric(["waiting"], waiting)
+            backlog.add_metric(["sending"], sending)
+            yield backlog
+            yield GaugeMetricFamily(
+                "paylinks_outgoing_webhook_oldest_age_seconds",
+                "Seconds since the oldest unfinished outgoing delivery was queued (0: none).",
                 value=oldest,
             )
         if "tasks" in figures:

@@ -14,7 +14,7 @@ from django.db.models import Count, Min
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from paylinks.models import Payment, WebhookEvent
+from paylinks.models import Delivery, Payment, WebhookEvent
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,32 @@ def inbox_figures(now: datetime | None = None) -> InboxFigures:
     return InboxFigures(
         pending=counts.get(WebhookEvent.Status.PENDING, 0),
         failed=counts.get(WebhookEvent.Status.FAILED, 0),
+        oldest_age_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
+    )
+
+
+@dataclass(frozen=True)
+class DeliveryFigures:
+    """Outgoing webhook deliveries not finished yet (paylinks/notifications/delivery.py)."""
+
+    waiting: int
+    sending: int
+    #: Seconds since the oldest unfinished delivery was queued (0 with none).
+    oldest_age_seconds: float
+
+
+def delivery_figures(now: datetime | None = None) -> DeliveryFigures:
+    """The outgoing backlog: deliveries waiting for their (next) attempt or being sent
+    (the partial indexes on pending and sending deliveries keep this small)."""
+    now = now or timezone.now()
+    unfinished = Delivery.objects.order_by().filter(
+        status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
+    )
+    counts = dict(unfinished.values_list("status").annotate(n=Count("pk")))
+    oldest = unfinished.aggregate(oldest=Min("created_at"))["oldest"]
+    return DeliveryFigures(
+        waiting=counts.get(Delivery.Status.PENDING, 0),
+        sending=counts.get(Delivery.Status.SENDING, 0),
         oldest_age_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
     )
 

@@ -128,3 +128,30 @@ def test_inbox_depth_and_age_show_an_unprocessed_event(acme) -> None:  # type: i
     assert value(samples, "paylinks_webhook_inbox_events", status="pending") == 1
     assert 590 < value(samples, "paylinks_webhook_inbox_oldest_age_seconds") < 700
     assert value(samples, "paylinks_task_queue_depth") >= 0
+
+
+def test_the_outgoing_backlog_shows_a_waiting_delivery(acme, alice, settings) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from paylinks.models import Delivery
+    from paylinks.services.webhook_endpoints import endpoint_create, endpoint_send_test
+
+    settings.PAYLINKS_WEBHOOK_ALLOW_PRIVATE = True
+    settings.PAYLINKS_WEBHOOK_ALLOW_HTTP = True
+    before = scrape()
+    assert value(before, "paylinks_outgoing_webhook_deliveries", state="waiting") == 0
+    assert value(before, "paylinks_outgoing_webhook_oldest_age_seconds") == 0
+    issued = endpoint_create(
+        merchant=acme, actor=alice, url="http://127.0.0.1:9/hooks", events=["payment.succeeded"]
+    )
+    endpoint_send_test(endpoint=issued.endpoint, actor=alice)  # no worker runs here
+    Delivery.objects.filter(endpoint=issued.endpoint).update(
+        created_at=timezone.now() - timedelta(minutes=10)
+    )
+    samples = scrape()
+    waiting = Delivery.objects.filter(endpoint=issued.endpoint, status="pending").count()
+    assert waiting >= 1
+    assert value(samples, "paylinks_outgoing_webhook_deliveries", state="waiting") == waiting
+    assert 590 < value(samples, "paylinks_outgoing_webhook_oldest_age_seconds") < 700

@@ -269,7 +269,12 @@ def seed() -> dict[str, Any]:
             event = PaymentEvent.objects.create(
                 payment=payment, kind=kind, from_status=before, to_status=after,
                 message=message, source="gateway" if kind != "created" else "system",
-                data={"code": code} if kind == "attempt_failed" and code else {},
+                data={"code": code} if kind == "attempt_failed" and code
+                # A refund's status change records the total refunded (as the services
+                # write it, and as the analytics count refunds).
+                else {"amount_refunded": refunded}
+                if kind == "status_changed" and before == PaymentStatus.SUCCEEDED
+                else {},
             )  # fmt: skip
             PaymentEvent.objects.filter(pk=event.pk).update(created_at=at)
 

@@ -331,3 +331,11 @@ class TestPage:
 
     def test_home_links_to_analytics(self, console, alice) -> None:
         assert "data-analytics-link" in get(console(alice), "/admin/")
+
+
+def test_chart_data_cannot_close_its_script_element() -> None:
+    from dashboards.views import json_data_script
+
+    block = str(json_data_script('["</script><script>alert(1)</script>&"]', "x"))
+    assert block.count("</script>") == 1 and block.endswith("</script>")
+    assert "\\u003C/script\\u003E" in block and "\\u0026" in block

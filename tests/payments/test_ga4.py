@@ -52,15 +52,19 @@ class Collect(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def ga4(settings) -> Iterator[type[Collect]]:  # type: ignore[no-untyped-def]
-    Collect.received, Collect.delay, Collect.status = [], 0.0, 204
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Collect)
+    # A class of its own per test: a handler still sleeping from the previous test (the slow
+    # endpoint outlives the client's timeout) appends to that test's list, not this one's.
+    handler = type("Collect", (Collect,), {"received": [], "delay": 0.0, "status": 204})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     settings.PAYLINKS_GA4_URL = f"http://127.0.0.1:{server.server_port}/mp/collect"
-    settings.PAYLINKS_GA4_TIMEOUT_SECONDS = 1
+    # Generous, so a busy machine never makes a healthy stand-in look slow; the slow
+    # endpoint's test sets its own short deadline.
+    settings.PAYLINKS_GA4_TIMEOUT_SECONDS = 5
     settings.PAYLINKS_GATEWAY = "sandbox"
     get_gateway.cache_clear()
-    yield Collect
+    yield handler
     server.shutdown()
     get_gateway.cache_clear()
 
@@ -125,7 +129,8 @@ def test_a_merchant_without_ga4_sends_nothing_and_enqueues_nothing(ga4, acme) ->
     assert ga4.received == []
 
 
-def test_a_slow_or_failing_endpoint_never_touches_the_payment(ga4, acme, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_slow_or_failing_endpoint_never_touches_the_payment(ga4, acme, caplog, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.PAYLINKS_GA4_TIMEOUT_SECONDS = 1
     configured(acme)
     link = PaymentLinkFactory(merchant=acme, currency="JPY", amount=1200)
     ga4.delay = 3.0  # longer than the 1 s timeout

@@ -120,6 +120,18 @@ def test_customer_pays_by_card_and_sees_the_payment_id(site, page, acme) -> None
     assert (
         page.get_by_test_id("merchant-message").inner_text() == "Thanks! Your book ships tomorrow."
     )
+    # What was bought, and when, with the time zone.
+    assert page.get_by_test_id("status-item").inner_text() == "The Pragmatic Programmer"
+    assert page.get_by_test_id("status-date").inner_text().endswith("UTC")
+    # The receipt line appears once the worker has sent it (never before).
+    deadline = time.monotonic() + 20
+    while not payment.events.filter(kind="email_sent", data__email="receipt").exists():
+        assert page.get_by_test_id("receipt-sent").count() == 0
+        assert time.monotonic() < deadline, "the receipt was never sent"
+        time.sleep(0.2)
+    page.reload()
+    wait_for_status(page, "succeeded")
+    assert "receipt was sent" in page.get_by_test_id("receipt-sent").inner_text()
     shot(page, "success")
 
     # The same success URL in another browser shows the amount and the status, nothing more.
@@ -131,6 +143,8 @@ def test_customer_pays_by_card_and_sees_the_payment_id(site, page, acme) -> None
         assert stranger.get_by_test_id("status-amount").inner_text() == "$25.00 USD"
         assert stranger.get_by_test_id("payment-id").count() == 0
         assert stranger.get_by_test_id("merchant-message").count() == 0
+        assert stranger.get_by_test_id("status-item").count() == 0
+        assert stranger.get_by_test_id("receipt-sent").count() == 0
         assert "ada@example.test" not in stranger.content()
     finally:
         other.close()

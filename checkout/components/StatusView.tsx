@@ -13,6 +13,8 @@ const PAID: ReadonlySet<PaymentStatus> = new Set(["succeeded", "partially_refund
 const POLL_MS = 2000;
 const SLOW_POLL_MS = 5000;
 const GIVE_UP_MS = 15 * 60 * 1000;
+/** After a payment succeeds, the payer's page keeps asking this long for the receipt to go out. */
+const RECEIPT_WAIT_MS = 60 * 1000;
 
 export type Shown = PublicStatus &
   Partial<
@@ -51,9 +53,11 @@ export function StatusView({ initial, sessionId, slug, locale, owner }: Props) {
   const started = useRef(Date.now());
 
   useEffect(() => {
-    if (FINAL.has(shown.status)) return;
-    let cancelled = false;
     const elapsed = Date.now() - started.current;
+    // Final: stop, unless the payer is still waiting to hear that the receipt was sent.
+    const awaitingReceipt = owner && shown.status === "succeeded" && !shown.receipt_sent && elapsed < RECEIPT_WAIT_MS;
+    if (FINAL.has(shown.status) && !awaitingReceipt) return;
+    let cancelled = false;
     if (elapsed > GIVE_UP_MS) {
       setStale(true);
       return;

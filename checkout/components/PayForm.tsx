@@ -3,6 +3,7 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 
 import { checkAmount } from "@/lib/amount";
+import { payLabel } from "@/lib/money";
 import type { FormFlash } from "@/lib/request";
 
 interface CustomAmount {
@@ -51,6 +52,8 @@ export function PayForm(props: Props) {
   );
   const [busy, setBusy] = useState(false);
   const [enhanced, setEnhanced] = useState(false);
+  // A customer-chosen amount: the button says what will be paid once the typed amount is valid.
+  const [label, setLabel] = useState(props.payLabel);
   const submitting = useRef(false);
   const amountRef = useRef<HTMLInputElement>(null);
   const emailRef = useRef<HTMLInputElement>(null);
@@ -68,6 +71,33 @@ export function PayForm(props: Props) {
     window.addEventListener("pageshow", onShow);
     return () => window.removeEventListener("pageshow", onShow);
   }, []);
+
+  const showAmount = useCallback(
+    (typed: string) => {
+      if (!custom) return;
+      const check = checkAmount(typed, {
+        currency: props.currency,
+        exponent: props.exponent,
+        decimals: props.decimals,
+        step: props.step,
+        min: custom.min,
+        max: custom.max,
+        locale: props.locale,
+        decimalSeparator: props.decimalSeparator,
+      });
+      setLabel(
+        check.ok
+          ? payLabel(check.minor, props.currency, props.locale, { exponent: props.exponent, places: props.decimals })
+          : props.payLabel,
+      );
+    },
+    [custom, props.currency, props.exponent, props.decimals, props.step, props.locale, props.decimalSeparator, props.payLabel],
+  );
+
+  useEffect(() => {
+    // The preset (or the amount sent back with an error) is in the field before any typing.
+    if (amountRef.current) showAmount(amountRef.current.value);
+  }, [showAmount]);
 
   useEffect(() => {
     if (flash?.field === "amount") amountRef.current?.focus();
@@ -179,6 +209,7 @@ export function PayForm(props: Props) {
             autoComplete="off"
             required
             defaultValue={flash?.amount || custom.preset}
+            onInput={(event) => showAmount(event.currentTarget.value)}
             aria-invalid={amountInvalid || undefined}
             aria-describedby={`amount-hint${amountInvalid ? " amount-error" : ""}`}
           />
@@ -222,7 +253,7 @@ export function PayForm(props: Props) {
         </p>
       ) : null}
       <button type="submit" className="pay-button" disabled={busy} aria-disabled={busy || undefined}>
-        {busy ? "Starting secure checkout…" : props.payLabel}
+        {busy ? "Starting secure checkout…" : label}
       </button>
       <p className="fine">You will enter your payment details on the secure checkout page next.</p>
     </form>

@@ -1,10 +1,10 @@
 import type { ReactNode } from "react";
 
 import { mediaOrigins } from "@/lib/config";
-import { brandColor, textOn } from "@/lib/contrast";
+import { accentColor } from "@/lib/contrast";
 import type { Merchant } from "@/lib/types";
 
-/** The page frame: the merchant's band (brand colour, logo, name) above the content. */
+/** The page frame: the merchant's band (brand colour, logo, name: the one place the name is shown) above the content. */
 export function Shell({
   merchant,
   nonce,
@@ -14,13 +14,13 @@ export function Shell({
   nonce?: string | null;
   children: ReactNode;
 }) {
-  const brand = brandColor(merchant?.brand_color);
-  const ink = textOn(brand);
+  // White text on the brand colour, or on the default when white would not read on it (AA).
+  const brand = accentColor(merchant?.brand_color);
   return (
     <>
       {merchant ? (
         // The brand colour comes from a validated hex value; the nonce lets the CSP allow it.
-        <style nonce={nonce ?? undefined}>{`:root{--brand:${brand};--on-brand:${ink}}`}</style>
+        <style nonce={nonce ?? undefined}>{`:root{--brand:${brand};--on-brand:#ffffff}`}</style>
       ) : null}
       <header className="band">
         <div className="band-inner">

@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "react";
 
 import { publicPart, type PublicStatus } from "@/lib/checkouts";
+import { formatWhen } from "@/lib/dates";
 import { formatMinor, mentionsCode } from "@/lib/money";
 import { safeRedirectUrl } from "@/lib/redirect";
 import type { CheckoutStatus, PaymentStatus } from "@/lib/types";
@@ -12,9 +13,13 @@ const PAID: ReadonlySet<PaymentStatus> = new Set(["succeeded", "partially_refund
 const POLL_MS = 2000;
 const SLOW_POLL_MS = 5000;
 const GIVE_UP_MS = 15 * 60 * 1000;
+/** After a payment succeeds, the payer's page keeps asking this long for the receipt to go out. */
+const RECEIPT_WAIT_MS = 60 * 1000;
 
 export type Shown = PublicStatus &
-  Partial<Pick<CheckoutStatus, "payment_intent_id" | "after_payment" | "failure" | "link" | "merchant">>;
+  Partial<
+    Pick<CheckoutStatus, "payment_intent_id" | "after_payment" | "failure" | "link" | "merchant" | "completed_at" | "receipt_sent">
+  >;
 
 interface Props {
   initial: Shown;
@@ -48,9 +53,11 @@ export function StatusView({ initial, sessionId, slug, locale, owner }: Props) {
   const started = useRef(Date.now());
 
   useEffect(() => {
-    if (FINAL.has(shown.status)) return;
-    let cancelled = false;
     const elapsed = Date.now() - started.current;
+    // Final: stop, unless the payer is still waiting to hear that the receipt was sent.
+    const awaitingReceipt = owner && shown.status === "succeeded" && !shown.receipt_sent && elapsed < RECEIPT_WAIT_MS;
+    if (FINAL.has(shown.status) && !awaitingReceipt) return;
+    let cancelled = false;
     if (elapsed > GIVE_UP_MS) {
       setStale(true);
       return;
@@ -123,6 +130,7 @@ export function StatusBody({
     failed: shown.status === "expired" ? "Checkout expired" : shown.status === "canceled" ? "Payment canceled" : "Payment failed",
   }[kind];
   const message = owner && shown.after_payment?.type === "message" ? shown.after_payment.message : null;
+  const when = owner && kind === "paid" ? formatWhen(shown.completed_at, locale) : null;
 
   return (
     <section className={`card status status-${kind}`} aria-labelledby="status-title" data-status={shown.status} data-kind={kind}>
@@ -147,6 +155,12 @@ export function StatusBody({
         {stale ? <p className="hint">Checking again…</p> : null}
       </div>
       <dl className="facts">
+        {owner && shown.link ? (
+          <div>
+            <dt>Item</dt>
+            <dd data-testid="status-item">{shown.link.title}</dd>
+          </div>
+        ) : null}
         <div>
           <dt>Amount</dt>
           <dd data-testid="status-amount">{amountWithCode}</dd>
@@ -159,6 +173,12 @@ export function StatusBody({
           <dt>Status</dt>
           <dd data-testid="status-text">{STATUS_TEXT[shown.status] ?? shown.status}{kind === "processing" ? " (processing)" : ""}</dd>
         </div>
+        {when ? (
+          <div>
+            <dt>Date</dt>
+            <dd data-testid="status-date">{when}</dd>
+          </div>
+        ) : null}
         {owner && shown.payment_intent_id ? (
           <div>
             <dt>Payment ID</dt>
@@ -167,13 +187,12 @@ export function StatusBody({
             </dd>
           </div>
         ) : null}
-        {owner && shown.merchant ? (
-          <div>
-            <dt>Merchant</dt>
-            <dd>{shown.merchant.name}</dd>
-          </div>
-        ) : null}
       </dl>
+      {owner && kind === "paid" && shown.receipt_sent ? (
+        <p className="receipt-note" data-testid="receipt-sent">
+          A receipt was sent to the e-mail address you gave.
+        </p>
+      ) : null}
       {message ? (
         <p className="merchant-message" data-testid="merchant-message">
           {message}

@@ -38,3 +38,12 @@ export function textOn(background: string): "#000000" | "#ffffff" {
   const bg = brandColor(background);
   return contrastRatio(bg, "#000000") >= contrastRatio(bg, "#ffffff") ? "#000000" : "#ffffff";
 }
+
+/**
+ * The colour the page paints under white text (the Pay button, the header): the merchant's
+ * brand colour when white reads on it at WCAG AA (4.5:1), else Paylinks' default.
+ */
+export function accentColor(value: string | null | undefined): string {
+  const brand = brandColor(value);
+  return contrastRatio(brand, "#ffffff") >= 4.5 ? brand : DEFAULT_BRAND;
+}

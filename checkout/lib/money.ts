@@ -92,3 +92,9 @@ export function decimalSeparator(locale: string): string {
     return ".";
   }
 }
+
+/** The Pay button's words: "Pay $45.00 USD" (the code beside a symbol that may be ambiguous). */
+export function payLabel(minor: number, currency: string, locale: string, units: MinorUnits): string {
+  const text = formatMinor(minor, currency, locale, units);
+  return `Pay ${text}${mentionsCode(text, currency) ? "" : ` ${currency.toUpperCase()}`}`;
+}

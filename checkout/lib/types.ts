@@ -74,6 +74,10 @@ export interface CheckoutStatus {
   currency_decimals: number;
   currency_step: number;
   payment_intent_id: string | null;
+  /** When the payment succeeded or failed (ISO 8601, UTC); null while pending. Optional: older APIs lack it. */
+  completed_at?: string | null;
+  /** Whether the receipt e-mail went to the customer. Optional: older APIs lack it. */
+  receipt_sent?: boolean;
   link: { slug: string; title: string };
   merchant: Merchant;
   after_payment: { type: "message"; message: string | null } | { type: "redirect"; url: string };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { brandColor, contrastRatio, DEFAULT_BRAND, luminance, normalizeHex, textOn } from "@/lib/contrast";
+import { accentColor, brandColor, contrastRatio, DEFAULT_BRAND, luminance, normalizeHex, textOn } from "@/lib/contrast";
 
 describe("contrast", () => {
   it("computes WCAG luminance and ratios", () => {
@@ -35,5 +35,17 @@ describe("contrast", () => {
     expect(normalizeHex("#abcd}")).toBeNull();
     expect(brandColor("};body{display:none")).toBe(DEFAULT_BRAND);
     expect(brandColor(null)).toBe(DEFAULT_BRAND);
+  });
+
+  it.each([
+    ["#0B3D2E", "#0b3d2e"], // dark green: white reads on it
+    ["#4F46E5", "#4f46e5"],
+    ["#F5C518", DEFAULT_BRAND], // yellow: white is 1.6:1, the default instead
+    ["#777777", DEFAULT_BRAND], // 4.48:1, just under AA
+    ["#767676", "#767676"], // 4.54:1, just over
+    ["not a colour", DEFAULT_BRAND],
+  ])("accent for %s is %s", (value, expected) => {
+    expect(accentColor(value)).toBe(expected);
+    expect(contrastRatio(accentColor(value), "#ffffff")).toBeGreaterThanOrEqual(4.5);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { decimalSeparator, formatMinor, mentionsCode, minorToMajorString } from "@/lib/money";
+import { decimalSeparator, formatMinor, mentionsCode, minorToMajorString, payLabel } from "@/lib/money";
 
 // Intl output uses narrow/no-break spaces in some locales: compare with plain spaces.
 const plain = (text: string) => text.replace(/[\u00a0\u202f]/g, " ");
@@ -87,5 +87,16 @@ describe("a checkout status amount", () => {
     expect(status(1500, "JPY", 0, 0)).toBe("¥1,500");
     expect(status(1230, "KWD", 3, 3)).toBe("KWD 1.230");
     expect(status(17500, "HUF", 2, 2)).toBe("HUF 175.00");
+  });
+});
+
+describe("payLabel", () => {
+  it.each([
+    [4500, "USD", "en-US", 2, 2, "Pay $45.00 USD"],
+    [1250, "EUR", "de-DE", 2, 2, "Pay 12,50 € EUR"],
+    [500, "JPY", "en-US", 0, 0, "Pay ¥500 JPY"],
+    [12340, "KWD", "en-US", 3, 3, "Pay KWD 12.340"],
+  ])("%i %s in %s", (minor, currency, locale, exponent, places, expected) => {
+    expect(plain(payLabel(minor, currency, locale, { exponent, places }))).toBe(expected);
   });
 });

@@ -26,7 +26,11 @@ from paylinks.gateways import GatewayError
 from paylinks.models import AfterPayment, AmountType, LinkState, Payment, PaymentLink, PaymentStatus
 from paylinks.models.links import cancel_token_valid
 from paylinks.selectors.links import link_get_public, link_places, link_state
-from paylinks.selectors.payments import payment_get_by_public_id, payment_get_by_session
+from paylinks.selectors.payments import (
+    payment_get_by_public_id,
+    payment_get_by_session,
+    receipt_sent,
+)
 from paylinks.services import analytics as analytics_services
 from paylinks.services import payments as payment_services
 
@@ -273,6 +277,8 @@ class CheckoutStatusView(PublicView):
                 "amount": _money(payment.amount, payment.currency),
                 **currency_data(payment.currency),
                 "payment_intent_id": payment.payment_intent_id or None,
+                "completed_at": payment.completed_at,
+                "receipt_sent": receipt_sent(payment),
                 "link": {"slug": link.slug, "title": link.title},
                 "merchant": _merchant(link),
                 "after_payment": _after_payment(link),

@@ -182,6 +182,12 @@ class PublicCheckoutStatus(PublicCurrency):
     processing = serializers.BooleanField()
     amount = PublicMoney()
     payment_intent_id = serializers.CharField(allow_null=True)
+    completed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the payment succeeded or failed (UTC); null while pending."
+    )
+    receipt_sent = serializers.BooleanField(
+        help_text="Whether the receipt e-mail has gone to the customer (never the address)."
+    )
     link = PublicLinkRef()
     merchant = PublicMerchant()
     after_payment = PublicAfterPayment()

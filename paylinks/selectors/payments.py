@@ -42,6 +42,14 @@ def payment_get_by_session(session_id: str) -> Payment | None:
     )
 
 
+def receipt_sent(payment: Payment) -> bool:
+    """Whether the customer's receipt e-mail went out (the worker puts each send on the
+    payment's timeline: notifications/payment_mail.py)."""
+    return PaymentEvent.objects.filter(
+        payment=payment, kind="email_sent", data__email="receipt"
+    ).exists()
+
+
 def payment_get_by_public_id(public_id: str) -> Payment | None:
     """A payment by its Paylinks id (``pay_...``), with its link."""
     if not public_id:

@@ -82,8 +82,28 @@ def test_customer_pays_by_card_and_sees_the_payment_id(site, page, acme) -> None
     assert page.title() == "Pay Acme Books – The Pragmatic Programmer · Paylinks"
     assert page.get_by_test_id("amount").inner_text() == "$25.00 USD"
     assert page.locator("html").get_attribute("lang") == "en"
+    # The Pay button says what will be paid; the merchant is named once, in the header.
+    pay = page.get_by_role("button", name=re.compile(r"^Pay"))
+    assert pay.inner_text() == "Pay $25.00 USD"
+    assert page.get_by_text("Acme Books", exact=True).count() == 1
+    # Acme's yellow would not carry white text (1.6:1): the button keeps the default colour.
+    assert pay.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(79, 70, 229)"
+    # The favicon: an SVG icon the browser can fetch.
+    icon = page.locator('link[rel="icon"]').first.get_attribute("href")
+    assert icon is not None
+    fetched = page.request.get(f"{site.url}{icon}")
+    assert fetched.ok and fetched.headers["content-type"].startswith("image/svg+xml")
+    # Wide screens: what is bought on the left, paying on the right.
+    item = page.locator(".checkout-item").bounding_box()
+    paying = page.locator(".checkout-pay").bounding_box()
+    assert item and paying and paying["x"] >= item["x"] + item["width"]
     shot(page, "link-desktop")
     page.set_viewport_size({"width": 390, "height": 844})
+    # Phones: one column, the item above the form.
+    item = page.locator(".checkout-item").bounding_box()
+    paying = page.locator(".checkout-pay").bounding_box()
+    assert item and paying and paying["y"] >= item["y"] + item["height"]
+    assert paying["x"] == item["x"]
     shot(page, "link-mobile")
     page.set_viewport_size({"width": 1280, "height": 900})
 
@@ -100,6 +120,17 @@ def test_customer_pays_by_card_and_sees_the_payment_id(site, page, acme) -> None
     assert (
         page.get_by_test_id("merchant-message").inner_text() == "Thanks! Your book ships tomorrow."
     )
+    # What was bought, and when, with the time zone.
+    assert page.get_by_test_id("status-item").inner_text() == "The Pragmatic Programmer"
+    assert page.get_by_test_id("status-date").inner_text().endswith("UTC")
+    # The receipt line appears once the worker has sent it (never before), without a reload.
+    deadline = time.monotonic() + 20
+    while not payment.events.filter(kind="email_sent", data__email="receipt").exists():
+        assert page.get_by_test_id("receipt-sent").count() == 0
+        assert time.monotonic() < deadline, "the receipt was never sent"
+        time.sleep(0.2)
+    page.get_by_test_id("receipt-sent").wait_for(timeout=10_000)
+    assert "receipt was sent" in page.get_by_test_id("receipt-sent").inner_text()
     shot(page, "success")
 
     # The same success URL in another browser shows the amount and the status, nothing more.
@@ -111,6 +142,8 @@ def test_customer_pays_by_card_and_sees_the_payment_id(site, page, acme) -> None
         assert stranger.get_by_test_id("status-amount").inner_text() == "$25.00 USD"
         assert stranger.get_by_test_id("payment-id").count() == 0
         assert stranger.get_by_test_id("merchant-message").count() == 0
+        assert stranger.get_by_test_id("status-item").count() == 0
+        assert stranger.get_by_test_id("receipt-sent").count() == 0
         assert "ada@example.test" not in stranger.content()
     finally:
         other.close()
@@ -224,6 +257,14 @@ def test_customer_amount_is_checked_in_the_page(site, page, globex, typed, messa
     )
     open_link(page, site, link.slug)
     assert page.get_by_text("Between €5.00 and €500.00").is_visible()
+    # Globex's dark green carries white text: the Pay button is in the brand colour.
+    pay = page.get_by_role("button", name=re.compile(r"^Pay"))
+    assert pay.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(11, 61, 46)"
+    # The button follows the typed amount, and says just "Pay" while it is not a valid one.
+    page.get_by_label("Amount").fill("45")
+    assert pay.inner_text() == "Pay €45.00 EUR"
+    page.get_by_label("Amount").fill("45.5")
+    assert pay.inner_text() == "Pay €45.50 EUR"
     page.get_by_label("E-mail").fill("ada@example.test")
     page.get_by_label("Amount").fill(typed)
     page.get_by_role("button", name=re.compile(r"^Pay")).click()
@@ -331,6 +372,7 @@ def test_pay_works_without_javascript_and_a_double_post_makes_one_session(
     try:
         page = context.new_page()
         open_link(page, site, link.slug)
+        assert page.get_by_role("button", name=re.compile(r"^Pay")).inner_text() == "Pay $25.00 USD"
         page.get_by_label("E-mail").fill("nojs@example.test")
         page.get_by_role("button", name=re.compile(r"^Pay")).click()
         page.wait_for_url(re.compile(r"/sandbox/checkout/"))
@@ -359,6 +401,17 @@ def test_pay_works_without_javascript_and_a_double_post_makes_one_session(
         page.wait_for_url(re.compile(rf"/pay/{link.slug}$"))
         assert "valid e-mail" in page.get_by_test_id("email-error").inner_text()
         assert page.get_by_label("E-mail").input_value() == "ada@example"
+        # A customer-chosen amount without JavaScript: "Pay", with the limits by the field.
+        chosen = PaymentLinkFactory(
+            merchant=acme,
+            amount=None,
+            amount_type="customer",
+            custom_amount_min=500,
+            custom_amount_max=50000,
+        )
+        open_link(page, site, chosen.slug)
+        assert page.get_by_role("button", name=re.compile(r"^Pay")).inner_text() == "Pay"
+        assert page.get_by_text("Between $5.00 and $500.00").is_visible()
     finally:
         context.close()
 

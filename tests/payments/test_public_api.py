@@ -315,6 +315,37 @@ class TestStatus:
         assert "secret@example.test" not in response.content.decode()
         assert "4242" not in response.content.decode()
 
+    def test_status_says_when_it_was_paid_and_whether_the_receipt_went(self, client, acme) -> None:
+        paid = timezone.now().replace(microsecond=0)
+        payment = PaymentFactory(
+            link=PaymentLinkFactory(merchant=acme),
+            status=PaymentStatus.SUCCEEDED,
+            completed_at=paid,
+            customer_email="secret@example.test",
+        )
+        url = f"/api/v1/public/checkout/{payment.gateway_session_id}"
+        data = client.get(url).json()
+        assert data["completed_at"] == paid.isoformat().replace("+00:00", "Z")
+        assert data["receipt_sent"] is False
+        # Another e-mail (the team's notice) is not the receipt.
+        payment.events.create(
+            kind="email_sent", message="New-payment notice", data={"email": "team_payment"}
+        )
+        assert client.get(url).json()["receipt_sent"] is False
+        payment.events.create(kind="email_sent", message="Receipt", data={"email": "receipt"})
+        response = client.get(url)
+        assert response.json()["receipt_sent"] is True
+        assert "secret@example.test" not in response.content.decode()
+
+    def test_a_pending_payment_has_no_completion_time(self, client, acme) -> None:
+        payment = PaymentFactory(link=PaymentLinkFactory(merchant=acme))
+        data = client.get(f"/api/v1/public/checkout/{payment.gateway_session_id}").json()
+        assert (data["status"], data["completed_at"], data["receipt_sent"]) == (
+            "pending",
+            None,
+            False,
+        )
+
     @pytest.mark.parametrize("session_id", ["cs_unknown", "x" * 5000, "pay_123"])
     def test_unknown_sessions_are_a_404(self, client, session_id) -> None:
         response = client.get(f"/api/v1/public/checkout/{session_id}")

@@ -9,7 +9,7 @@ import { PayForm } from "@/components/PayForm";
 import { Shell } from "@/components/Shell";
 import { Unavailable } from "@/components/Unavailable";
 import { recordView } from "@/lib/api";
-import { decimalSeparator, formatMinor, minorToMajorString } from "@/lib/money";
+import { decimalSeparator, formatMinor, minorToMajorString, payLabel } from "@/lib/money";
 import { loadLink, requestContext } from "@/lib/page";
 import { FORM_HEADER, readFlash, VISITOR_COOKIE, VISITOR_HEADER, isVisitorId } from "@/lib/request";
 
@@ -58,44 +58,48 @@ export default async function LinkPage({ params }: Props) {
 
   return (
     <Shell merchant={link.merchant} nonce={nonce}>
-      <section className="card" aria-labelledby="link-title">
-        <p className="eyebrow">{link.merchant.name}</p>
-        <h1 id="link-title">{link.title}</h1>
-        {link.description ? <p className="description">{link.description}</p> : null}
-        {link.amount ? (
-          <p className="amount">
-            <AmountText
-              minor={link.amount.value}
-              currency={link.currency}
-              locale={locale}
-              units={units}
-              testId="amount"
-            />
-          </p>
-        ) : null}
-        <PayForm
-          slug={link.slug}
-          idempotencyKey={crypto.randomUUID()}
-          locale={locale}
-          decimalSeparator={decimalSeparator(locale)}
-          currency={link.currency}
-          exponent={link.currency_exponent}
-          decimals={link.currency_decimals}
-          step={link.currency_step}
-          custom={
-            custom
-              ? {
-                  min: custom.min.value,
-                  max: custom.max.value,
-                  minText: formatMinor(custom.min.value, link.currency, locale, units),
-                  maxText: formatMinor(custom.max.value, link.currency, locale, units),
-                  preset: custom.preset ? presetText(custom.preset.value, link.currency_exponent, link.currency_decimals, locale) : "",
-                }
-              : null
-          }
-          payLabel={link.amount ? `Pay ${formatMinor(link.amount.value, link.currency, locale, units)}` : "Pay"}
-          flash={flash}
-        />
+      <section className="card checkout" aria-labelledby="link-title">
+        {/* What is bought on the left, paying on the right on wide screens; one column on phones. */}
+        <div className="checkout-item">
+          <h1 id="link-title">{link.title}</h1>
+          {link.description ? <p className="description">{link.description}</p> : null}
+          {link.amount ? (
+            <p className="amount">
+              <AmountText
+                minor={link.amount.value}
+                currency={link.currency}
+                locale={locale}
+                units={units}
+                testId="amount"
+              />
+            </p>
+          ) : null}
+        </div>
+        <div className="checkout-pay">
+          <PayForm
+            slug={link.slug}
+            idempotencyKey={crypto.randomUUID()}
+            locale={locale}
+            decimalSeparator={decimalSeparator(locale)}
+            currency={link.currency}
+            exponent={link.currency_exponent}
+            decimals={link.currency_decimals}
+            step={link.currency_step}
+            custom={
+              custom
+                ? {
+                    min: custom.min.value,
+                    max: custom.max.value,
+                    minText: formatMinor(custom.min.value, link.currency, locale, units),
+                    maxText: formatMinor(custom.max.value, link.currency, locale, units),
+                    preset: custom.preset ? presetText(custom.preset.value, link.currency_exponent, link.currency_decimals, locale) : "",
+                  }
+                : null
+            }
+            payLabel={link.amount ? payLabel(link.amount.value, link.currency, locale, units) : "Pay"}
+            flash={flash}
+          />
+        </div>
       </section>
     </Shell>
   );

@@ -88,10 +88,14 @@ def payment_link_create(
         metadata=metadata or {},
     )
     # Every rule is checked here, with its message. Not the database-backed checks as
-    # well: the slug is 144 random bits (its unique index still guards it), and the
-    # table's check constraints repeat what clean() checks; each would be one more query
-    # per new link (the merchant API's POST /links, docs/scaling.md).
-    link.full_clean(validate_unique=False, validate_constraints=False)
+    # well: the slug is 144 random bits (its unique index still guards it), the table's
+    # check constraints repeat what clean() checks, and the two foreign keys point at
+    # objects the caller already holds (the merchant, the signed-in person), which
+    # Django's ForeignKey.validate would look up again; each would be one more query per
+    # new link (the merchant API's POST /links, docs/scaling.md).
+    link.full_clean(
+        exclude=["merchant", "created_by"], validate_unique=False, validate_constraints=False
+    )
     link.save()
     audit_record(
         actor=actor,

@@ -153,3 +153,27 @@ def test_unknown_paths_and_methods_answer_in_the_error_shape(acme_api) -> None:
     response = acme_api.http.delete("/api/v1/links", HTTP_AUTHORIZATION=f"Bearer {acme_api.token}")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_create_reads_only_the_token_and_writes_the_link_and_its_audit_entry(
+    acme_api, acme
+) -> None:
+    """POST /api/v1/links is the merchant API's hot write (docs/scaling.md): one token
+    look-up (the revocation check), the link's INSERT and its audit entry's, nothing
+    else: no re-reading the merchant it already holds, no uniqueness probe of the slug
+    (transaction control statements are not counted by Django)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = create(acme_api)
+    assert response.status_code == 201, response.json()
+    # The test runs inside a transaction, so the service's atomic block shows up as a
+    # savepoint; in production it is the request's BEGIN ... COMMIT.
+    statements = [
+        q["sql"].split()[0]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    assert statements == ["SELECT", "INSERT", "INSERT"], captured.captured_queries
+    assert PaymentLink.objects.filter(slug=response.json()["id"], merchant=acme).exists()

@@ -10,7 +10,6 @@ free. Same document, same headers, from ``paylinks.auth.oidc.public_jwks``.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from allauth.idp.oidc import views as allauth_views
@@ -18,11 +17,11 @@ from allauth.idp.oidc.adapter import get_adapter
 from allauth.idp.oidc.views import JwksView
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from paylinks import ratelimit
 from paylinks.auth.oidc import public_jwks
 
 
@@ -50,16 +49,10 @@ def token(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
     rate = settings.PAYLINKS_RATE_LIMITS.get("token_ip")
     if rate:
         allowed, duration = SimpleRateThrottle.parse_rate(None, rate)
-        window = int(time.time() // duration)
         ident = BaseThrottle().get_ident(request)
-        key = f"paylinks:token-ip:{ident}:{window}"
-        cache.add(key, 0, duration)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            count = 1
-        if count > allowed:
-            wait = max(1, int(duration - time.time() % duration))
+        verdict = ratelimit.hit(f"token-ip:{ident}", allowed, duration)
+        if not verdict.allowed:
+            wait = verdict.wait
             response = JsonResponse(
                 {
                     "error": "rate_limited",

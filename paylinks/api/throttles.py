@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from paylinks import ratelimit
 from paylinks.client_address import client_address, limit_key
 
 
@@ -41,11 +42,22 @@ class _Throttle(SimpleRateThrottle):
         return settings.PAYLINKS_RATE_LIMITS.get(self.scope) or None
 
     def allow_request(self, request: Request, view: Any) -> bool:
+        """Counted atomically in the shared cache (``paylinks.ratelimit``), not DRF's
+        read-modify-write list of timestamps, which a burst sent at once slips through."""
         self.rate = self.get_rate()
+        self._wait = 0
         if not self.rate:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        verdict = ratelimit.hit(key, self.num_requests, self.duration)
+        self._wait = verdict.wait
+        return verdict.allowed
+
+    def wait(self) -> float | None:
+        return self._wait or None
 
 
 class PublicIPThrottle(_Throttle):

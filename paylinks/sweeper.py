@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from paylinks.gateways import get_gateway
-from paylinks.notifications import delivery
+from paylinks.notifications import delivery, outbox
 from paylinks.selectors.payments import payments_due_for_check
 from paylinks.services.idempotency import idempotency_keys_purge
 from paylinks.services.links import links_announce_expired
@@ -22,7 +22,8 @@ from paylinks.webhooks import inbox
 def sweep(*, everything: bool = False) -> dict[str, int]:
     """Gateway housekeeping, due inbox events, stale payments, refunds of unknown outcome,
     finished inbox events past their retention, and merchant API idempotency keys past
-    their replay window, links that expired (``link.expired``), due outgoing webhooks."""
+    their replay window, links that expired (``link.expired``), due outgoing webhooks, and
+    outgoing events whose deliveries all finished before their retention."""
     counts: Counter[str] = Counter()
     for key, value in get_gateway().housekeeping().items():
         counts[f"gateway_{key}"] += value
@@ -37,4 +38,5 @@ def sweep(*, everything: bool = False) -> dict[str, int]:
     counts["links_expired"] += links_announce_expired()
     for outcome, n in delivery.drain(seconds=10).items():
         counts["webhooks_" + outcome] += n
+    counts["webhooks_pruned"] += outbox.prune_finished()
     return dict(counts)

@@ -1,8 +1,9 @@
 """API clients in the console: owners create, name, scope, rotate and revoke them.
 
 The client secret is shown exactly once, in the answer to the request that made it
-(never in a message, a cookie or a log) and stored only hashed, by allauth. Every change
-goes through ``paylinks.services.api_clients`` and is audited.
+(never in a message, a cookie or a log; ``secrets.SecretShownOnce``) and stored only
+hashed, by allauth. Every change goes through ``paylinks.services.api_clients`` and is
+audited.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin
@@ -30,6 +29,7 @@ from paylinks.services.api_clients import IssuedSecret
 
 from . import display as ui
 from .mixins import MerchantScopedAdmin, ServiceRejected, actor
+from .secrets import Credential, Link, SecretPage, SecretShownOnce
 from .site import site
 
 SCOPE_HELP = {
@@ -67,7 +67,7 @@ class ApiClientForm(forms.ModelForm):
 
 
 @admin.register(ApiClient, site=site)
-class ApiClientAdmin(MerchantScopedAdmin, ModelAdmin):
+class ApiClientAdmin(SecretShownOnce, MerchantScopedAdmin, ModelAdmin):
     form = ApiClientForm
     list_display = ["title", "status", "scope_list", "client_id_label", "merchant", "created"]
     list_display_links = ["title"]
@@ -110,15 +110,8 @@ class ApiClientAdmin(MerchantScopedAdmin, ModelAdmin):
             kwargs["queryset"] = permissions.owned_merchants(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "merchant" and formfield is not None:
-            formfield.widget = getattr(formfield.widget, "widget", formfield.widget)
-        return formfield
-
-    def _only_owned_merchant(self, request: HttpRequest) -> Merchant | None:
-        owned = list(permissions.owned_merchants(request.user)[:2])
-        return owned[0] if len(owned) == 1 else None
+    def issuing_merchants(self, request: HttpRequest) -> QuerySet[Merchant]:
+        return permissions.owned_merchants(request.user)
 
     # --- list ---------------------------------------------------------------------------
     @display(description="Client", header=True, ordering="name")
@@ -164,7 +157,7 @@ class ApiClientAdmin(MerchantScopedAdmin, ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:
         if obj is None:
             fields = ["name", "scopes"]
-            if self._only_owned_merchant(request) is None:
+            if self.sole_merchant(request) is None:
                 fields.insert(0, "merchant")
             return [(None, {"fields": fields})]
         editable = self.has_change_permission(request, obj)
@@ -191,7 +184,7 @@ class ApiClientAdmin(MerchantScopedAdmin, ModelAdmin):
                     api_client=obj, actor=actor(request), name=data["name"], scopes=data["scopes"]
                 )
             else:
-                merchant = data.get("merchant") or self._only_owned_merchant(request)
+                merchant = data.get("merchant") or self.sole_merchant(request)
                 if merchant is None:
                     raise PermissionDenied("Choose the merchant this client is for.")
                 issued = client_services.api_client_create(
@@ -200,35 +193,39 @@ class ApiClientAdmin(MerchantScopedAdmin, ModelAdmin):
                     name=data["name"],
                     scopes=data["scopes"],
                 )
-                request._issued_secret = issued  # type: ignore[attr-defined]
+                self.remember_issued(request, issued)
                 saved = issued.api_client
         except ValidationError as exc:
             raise ServiceRejected(exc) from exc
         vars(obj).update(vars(saved))
 
-    def response_add(self, request: HttpRequest, obj: Model, post_url_continue: Any = None) -> Any:
-        issued = getattr(request, "_issued_secret", None)
-        if issued is None:
-            return super().response_add(request, obj, post_url_continue)
-        return self._secret_page(request, issued, created=True)
-
-    def _secret_page(self, request: HttpRequest, issued: IssuedSecret, *, created: bool) -> Any:
+    def secret_page(
+        self, request: HttpRequest, issued: IssuedSecret, *, created: bool
+    ) -> SecretPage:
         client = issued.api_client
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": f"{'Client created' if created else 'New secret'}: {client.name}",
-            "original": client,
-            "issued": issued,
-            "created": created,
-            "scopes": client.oauth_client.get_scopes() if client.oauth_client else [],
-            "token_url": request.build_absolute_uri(reverse("idp:oidc:token")),
-            "docs_url": reverse("api:docs"),
-            "done_url": reverse("admin:paylinks_apiclient_change", args=[quote(client.pk)]),
-        }
-        response = TemplateResponse(request, "console/api_clients/secret.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        token_url = request.build_absolute_uri(reverse("idp:oidc:token"))
+        scopes = client.oauth_client.get_scopes() if client.oauth_client else []
+        return SecretPage(
+            obj=client,
+            title=f"{'Client created' if created else 'New secret'}: {client.name}",
+            heading="Copy the secret now: it is shown only this once"
+            if created
+            else "The new secret, shown only this once",
+            lead="Paylinks keeps only a hash of it. If it is lost, rotate the secret to get a "
+            "new one.",
+            credentials=[
+                Credential("Client ID", issued.client_id, "client-id", "Copy the client ID"),
+                Credential(
+                    "Client secret", issued.client_secret, "client-secret", "Copy the client secret"
+                ),
+                Credential("Scopes", " ".join(scopes)),
+                Credential("Token URL", token_url),
+            ],
+            usage="Get an access token (valid for an hour) with:",
+            example=f"curl -s -u '{issued.client_id}:<secret>' \\\n"
+            f"  -d grant_type=client_credentials {token_url}",
+            links=[Link("API documentation", reverse("api:docs"), "menu_book")],
+        )
 
     # --- rotate and revoke: a confirmation page, then a POST --------------------------
     def has_rotate_secret_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
@@ -250,7 +247,7 @@ class ApiClientAdmin(MerchantScopedAdmin, ModelAdmin):
         if client is None:
             raise PermissionDenied
         if request.method != "POST":
-            return self._confirm(
+            return self.confirm_response(
                 request,
                 client,
                 title=f"Rotate the secret of “{client.name}”?",
@@ -258,10 +255,10 @@ class ApiClientAdmin(MerchantScopedAdmin, ModelAdmin):
                 "and so does every access token issued with it: update your integration "
                 "straight away.",
                 button="Rotate secret",
-                variant="",
+                detail=Credential("Client ID", client.client_id),
             )
         issued = client_services.api_client_rotate_secret(api_client=client, actor=actor(request))
-        return self._secret_page(request, issued, created=False)
+        return self.secret_response(request, issued, created=False)
 
     @action(description="Revoke", icon="block", url_path="revoke",
             permissions=["revoke"], variant=ActionVariant.DANGER)  # fmt: skip
@@ -270,7 +267,7 @@ class ApiClientAdmin(MerchantScopedAdmin, ModelAdmin):
         if client is None:
             raise PermissionDenied
         if request.method != "POST":
-            return self._confirm(
+            return self.confirm_response(
                 request,
                 client,
                 title=f"Revoke “{client.name}”?",
@@ -278,29 +275,11 @@ class ApiClientAdmin(MerchantScopedAdmin, ModelAdmin):
                 "The client stays in this list, marked revoked, for the record.",
                 button="Revoke client",
                 variant="danger",
+                detail=Credential("Client ID", client.client_id),
             )
         client_services.api_client_revoke(api_client=client, actor=actor(request))
         messages.success(request, f"“{client.name}” is revoked: its tokens no longer work.")
-        return HttpResponseRedirect(
-            reverse("admin:paylinks_apiclient_change", args=[quote(client.pk)])
-        )
-
-    def _confirm(
-        self, request: HttpRequest, client: ApiClient, *, title: str, body: str, button: str,
-        variant: str,
-    ) -> TemplateResponse:  # fmt: skip
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "body": body,
-            "button": button,
-            "variant": variant,
-            "original": client,
-            "client": client,
-            "back_url": reverse("admin:paylinks_apiclient_change", args=[quote(client.pk)]),
-        }
-        return TemplateResponse(request, "console/api_clients/confirm.html", context)
+        return HttpResponseRedirect(self.change_url(client))
 
     # --- titles ---------------------------------------------------------------------------
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:

@@ -3,8 +3,8 @@
 Owners and managers add, change, rotate, enable/disable, test, resend and replay;
 viewers read; support staff read every merchant's endpoints and deliveries and change
 nothing. The signing secret is shown once, in the answer to the request that made it
-(like an API client's). Every change goes through ``paylinks.services.webhook_endpoints``
-and is audited.
+(like an API client's: ``secrets.SecretShownOnce``). Every change goes through
+``paylinks.services.webhook_endpoints`` and is audited.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -33,7 +32,7 @@ from unfold.widgets import (
 )
 
 from paylinks import permissions
-from paylinks.models import Delivery, EventType, WebhookEndpoint
+from paylinks.models import Delivery, EventType, Merchant, WebhookEndpoint
 from paylinks.models.outgoing import SUBSCRIBABLE
 from paylinks.services import webhook_endpoints as services
 from paylinks.services.webhook_endpoints import IssuedEndpointSecret
@@ -41,6 +40,7 @@ from paylinks.services.webhook_endpoints import IssuedEndpointSecret
 from . import display as ui
 from .filters import MerchantFilter
 from .mixins import MerchantScopedAdmin, ServiceRejected, actor
+from .secrets import Credential, SecretPage, SecretShownOnce, confirm_response
 from .site import site
 
 STATUS_LABELS = {
@@ -91,7 +91,7 @@ class ReplayForm(forms.Form):
 
 
 @admin.register(WebhookEndpoint, site=site)
-class WebhookEndpointAdmin(MerchantScopedAdmin, ModelAdmin):
+class WebhookEndpointAdmin(SecretShownOnce, MerchantScopedAdmin, ModelAdmin):
     form = EndpointForm
     list_display = ["title", "state", "event_list", "deliveries_link", "merchant", "created"]
     list_display_links = ["title"]
@@ -162,7 +162,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:
         if obj is None:
             fields = ["url", "description", "events"]
-            if self._only_writable_merchant(request) is None:
+            if self.sole_merchant(request) is None:
                 fields.insert(0, "merchant")
             return [(None, {"fields": fields})]
         editable = self.has_change_permission(request, obj)
@@ -188,15 +188,8 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, ModelAdmin):
             fields += ["url", "description"]
         return fields
 
-    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "merchant" and formfield is not None:
-            formfield.widget = getattr(formfield.widget, "widget", formfield.widget)
-        return formfield
-
-    def _only_writable_merchant(self, request: HttpRequest) -> Any:
-        writable = list(permissions.writable_merchants(request.user)[:2])
-        return writable[0] if len(writable) == 1 else None
+    def issuing_merchants(self, request: HttpRequest) -> QuerySet[Merchant]:
+        return permissions.writable_merchants(request.user)
 
     def save_model(
         self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool
@@ -212,7 +205,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, ModelAdmin):
                     description=data.get("description", ""),
                 )
             else:
-                merchant = data.get("merchant") or self._only_writable_merchant(request)
+                merchant = data.get("merchant") or self.sole_merchant(request)
                 if merchant is None:
                     raise PermissionDenied("Choose the merchant this endpoint is for.")
                 issued = services.endpoint_create(
@@ -222,40 +215,44 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, ModelAdmin):
                     events=data["events"],
                     description=data.get("description", ""),
                 )
-                request._issued_secret = issued  # type: ignore[attr-defined]
+                self.remember_issued(request, issued)
                 saved = issued.endpoint
         except ValidationError as exc:
             raise ServiceRejected(exc) from exc
         vars(obj).update(vars(saved))
 
-    def response_add(self, request: HttpRequest, obj: Model, post_url_continue: Any = None) -> Any:
-        issued = getattr(request, "_issued_secret", None)
-        if issued is None:
-            return super().response_add(request, obj, post_url_continue)
-        return self._secret_page(request, issued, created=True)
-
-    def _secret_page(
+    def secret_page(
         self, request: HttpRequest, issued: IssuedEndpointSecret, *, created: bool
-    ) -> Any:
+    ) -> SecretPage:
         endpoint = issued.endpoint
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": f"{'Endpoint added' if created else 'New signing secret'}: {endpoint.url}",
-            "original": endpoint,
-            "issued": issued,
-            "created": created,
-            "overlap_until": ui.when(endpoint.previous_secret_expires_at)
-            if not created and endpoint.previous_secret_expires_at
-            else "",
-            "done_url": self._change_url(endpoint),
-        }
-        response = TemplateResponse(request, "console/webhooks/secret.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
-
-    def _change_url(self, endpoint: WebhookEndpoint) -> str:
-        return reverse("admin:paylinks_webhookendpoint_change", args=[quote(endpoint.pk)])
+        lead = (
+            "Your receiver verifies every request with it. If it is lost, rotate the secret "
+            "to get a new one."
+        )
+        if not created and endpoint.previous_secret_expires_at:
+            lead += (
+                f" Until {ui.when(endpoint.previous_secret_expires_at)} requests are signed "
+                "with both the new and the previous secret."
+            )
+        return SecretPage(
+            obj=endpoint,
+            title=f"{'Endpoint added' if created else 'New signing secret'}: {endpoint.url}",
+            heading="Copy the signing secret now: it is shown only this once"
+            if created
+            else "The new signing secret, shown only this once",
+            lead=lead,
+            credentials=[
+                Credential("Endpoint", endpoint.url),
+                Credential(
+                    "Signing secret", issued.secret, "endpoint-secret", "Copy the signing secret"
+                ),
+                Credential("Events", " ".join(endpoint.events)),
+            ],
+            usage="Verify a request with any Standard Webhooks library, e.g. in Python:",
+            example="from standardwebhooks.webhooks import Webhook\n"
+            'payload = Webhook("<secret>").verify(request.body, request.headers)\n'
+            '# de-duplicate by request.headers["webhook-id"]: a retry carries the same id',
+        )
 
     # --- detail actions -----------------------------------------------------------------
     def _writable(self, request: HttpRequest, object_id: Any) -> WebhookEndpoint | None:
@@ -285,7 +282,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, ModelAdmin):
     def send_test(self, request: HttpRequest, object_id: str) -> HttpResponse:
         endpoint = self._require(request, object_id)
         if request.method != "POST":
-            return self._confirm(
+            return self.confirm_response(
                 request,
                 endpoint,
                 title="Send a test event?",
@@ -302,7 +299,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, ModelAdmin):
     def rotate_secret(self, request: HttpRequest, object_id: str) -> HttpResponse:
         endpoint = self._require(request, object_id)
         if request.method != "POST":
-            return self._confirm(
+            return self.confirm_response(
                 request,
                 endpoint,
                 title=f"Rotate the signing secret of {endpoint.url}?",
@@ -312,7 +309,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, ModelAdmin):
                 button="Rotate secret",
             )
         issued = services.endpoint_rotate_secret(endpoint=endpoint, actor=actor(request))
-        return self._secret_page(request, issued, created=False)
+        return self.secret_response(request, issued, created=False)
 
     @action(description="Enable / disable", icon="power_settings_new", url_path="toggle",
             permissions=["toggle"])  # fmt: skip
@@ -320,7 +317,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, ModelAdmin):
         endpoint = self._require(request, object_id)
         enable = not endpoint.enabled
         if request.method != "POST":
-            return self._confirm(
+            return self.confirm_response(
                 request,
                 endpoint,
                 title=f"{'Enable' if enable else 'Disable'} {endpoint.url}?",
@@ -339,7 +336,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, ModelAdmin):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, f"{endpoint.url} is {'enabled' if enable else 'disabled'}.")
-        return HttpResponseRedirect(self._change_url(endpoint))
+        return HttpResponseRedirect(self.change_url(endpoint))
 
     @action(description="Replay since…", icon="history", url_path="replay",
             permissions=["replay"])  # fmt: skip
@@ -366,7 +363,7 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, ModelAdmin):
             "original": endpoint,
             "form": form,
             "zone": timezone.get_current_timezone_name(),
-            "back_url": self._change_url(endpoint),
+            "back_url": self.change_url(endpoint),
         }
         return TemplateResponse(request, "console/webhooks/replay.html", context)
 
@@ -377,21 +374,6 @@ class WebhookEndpointAdmin(MerchantScopedAdmin, ModelAdmin):
 
     def _log_url(self, endpoint: WebhookEndpoint) -> str:
         return reverse("admin:paylinks_delivery_changelist") + f"?endpoint__id__exact={endpoint.pk}"
-
-    def _confirm(
-        self, request: HttpRequest, endpoint: WebhookEndpoint, *, title: str, body: str,
-        button: str,
-    ) -> TemplateResponse:  # fmt: skip
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "body": body,
-            "button": button,
-            "original": endpoint,
-            "back_url": self._change_url(endpoint),
-        }
-        return TemplateResponse(request, "console/webhooks/confirm.html", context)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         return super().changelist_view(
@@ -479,18 +461,17 @@ class DeliveryAdmin(MerchantScopedAdmin, ModelAdmin):
         if row is None:
             raise PermissionDenied
         if request.method != "POST":
-            context = {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "title": f"Resend {row.event.type} to {row.endpoint.url}?",
-                "body": f"Event {row.event.public_id} is sent again now, with the same "
+            return confirm_response(
+                self,
+                request,
+                row,
+                title=f"Resend {row.event.type} to {row.endpoint.url}?",
+                body=f"Event {row.event.public_id} is sent again now, with the same "
                 "webhook-id: a receiver that already has it can ignore it.",
-                "button": "Resend",
-                "original": row,
-                "back_url": reverse("admin:paylinks_delivery_changelist")
+                button="Resend",
+                back_url=reverse("admin:paylinks_delivery_changelist")
                 + f"?endpoint__id__exact={row.endpoint_id}",
-            }
-            return TemplateResponse(request, "console/webhooks/confirm.html", context)
+            )
         services.delivery_resend(delivery_row=row, actor=actor(request))
         messages.success(request, f"{row.event.public_id} queued again for {row.endpoint.url}.")
         return HttpResponseRedirect(

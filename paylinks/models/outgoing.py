@@ -89,6 +89,8 @@ class OutgoingEvent(models.Model):
 
     ``payload`` is the exact JSON body sent (it may hold the customer's e-mail, so it is
     encrypted at rest); ``object_id`` names what it is about (``pay_...`` or a link's id).
+    Deleted with its deliveries once they all finished ``PAYLINKS_OUTGOING_RETENTION_DAYS``
+    ago (the sweeper); never while one is still waiting or retrying.
     """
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
@@ -103,6 +105,8 @@ class OutgoingEvent(models.Model):
         indexes = [
             models.Index(fields=["merchant", "-created_at"], name="outevent_merchant"),
             models.Index(fields=["type", "object_id"], name="outevent_object"),
+            # Retention (notifications.outbox.prune_finished): the oldest events first.
+            models.Index(fields=["created_at"], name="outevent_created"),
         ]
 
     def __str__(self) -> str:

@@ -12,13 +12,21 @@ document's ``webhooks``)::
 
     {"id": "evt_...", "type": "payment.succeeded", "timestamp": "2026-...Z",
      "data": {"object": "payment", "id": "pay_...", ...}}
+
+Events are not kept for ever (``prune_finished``, run by the sweeper): once every delivery
+of an event has finished -- delivered, or given up -- more than
+``PAYLINKS_OUTGOING_RETENTION_DAYS`` ago, the event and its deliveries are deleted. An
+event with a delivery still waiting or retrying is never deleted.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from paylinks import money
@@ -167,3 +175,57 @@ def test_event(endpoint: WebhookEndpoint) -> OutgoingEvent:
         data={"object": "test", "message": "A test event sent from the Paylinks console."},
         endpoints=[endpoint],
     )
+
+
+# --- retention --------------------------------------------------------------------------
+PRUNE_BATCH = 500
+PRUNE_BATCHES = 20
+
+
+def _finished_before(cutoff: datetime) -> Q:
+    """Deliveries finished before ``cutoff``: delivered then, or given up at a last
+    attempt then. Anything else (waiting, being sent, retrying) is not finished."""
+    return Q(status=Delivery.Status.SUCCEEDED, delivered_at__lt=cutoff) | Q(
+        status=Delivery.Status.FAILED, last_attempt_at__lt=cutoff
+    )
+
+
+def prunable_events(cutoff: datetime) -> QuerySet[OutgoingEvent]:
+    """Events created before ``cutoff`` whose every delivery finished before it (an event
+    no endpoint subscribed to has none: it goes once it is older than ``cutoff``)."""
+    kept = Delivery.objects.filter(event=OuterRef("pk")).exclude(_finished_before(cutoff))
+    return OutgoingEvent.objects.filter(created_at__lt=cutoff).filter(~Exists(kept))
+
+
+def prune_finished(*, now: datetime | None = None) -> int:
+    """Delete outgoing events (with their deliveries) whose deliveries all finished more
+    than ``PAYLINKS_OUTGOING_RETENTION_DAYS`` ago, oldest first; returns how many events.
+
+    A delivery waiting, being sent or retrying keeps its event, however old. At most
+    ``PRUNE_BATCHES`` batches of ``PRUNE_BATCH`` events per call, each a short transaction
+    of its own, so a first run over a long history spreads over several sweeps. A batch
+    locks its events (skipping those another transaction holds, such as a replay adding
+    deliveries to them: ``endpoint_replay`` locks the events it replays), deletes only
+    deliveries that are still finished, then only events left without any delivery, so a
+    delivery resent meanwhile keeps its event.
+    """
+    days = settings.PAYLINKS_OUTGOING_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    pruned = 0
+    for _ in range(PRUNE_BATCHES):
+        with transaction.atomic():
+            batch = prunable_events(cutoff).order_by("created_at", "id")
+            if connection.features.has_select_for_update_skip_locked:
+                batch = batch.select_for_update(skip_locked=True)
+            ids = list(batch.values_list("pk", flat=True)[:PRUNE_BATCH])
+            if not ids:
+                break
+            Delivery.objects.filter(_finished_before(cutoff), event_id__in=ids).delete()
+            bare = ~Exists(Delivery.objects.filter(event=OuterRef("pk")))
+            _total, by_model = OutgoingEvent.objects.filter(bare, pk__in=ids).delete()
+        pruned += by_model.get(OutgoingEvent._meta.label, 0)
+        if len(ids) < PRUNE_BATCH:
+            break
+    return pruned

@@ -224,11 +224,14 @@ def endpoint_replay(*, endpoint: WebhookEndpoint, actor: User, since: datetime) 
     endpoint = _locked(endpoint, actor)
     if since > timezone.now():
         raise ValidationError({"since": "Choose a moment in the past."})
+    # Locked: the sweeper's retention (outbox.prune_finished) skips events held here, and
+    # an event it deleted a moment ago is not in the list, so no delivery is added to one.
     events = list(
         OutgoingEvent.objects.filter(
             merchant=endpoint.merchant, created_at__gte=since, type__in=endpoint.events
         )
         .order_by("created_at", "id")
+        .select_for_update()
         .values_list("pk", flat=True)[: REPLAY_MAX + 1]
     )
     if len(events) > REPLAY_MAX:

@@ -66,3 +66,13 @@ PAYLINKS_WEBHOOK_PER_ENDPOINT = env_int("PAYLINKS_WEBHOOK_PER_ENDPOINT", 4)
 PAYLINKS_WEBHOOK_TIMEOUT_SECONDS = env_int("PAYLINKS_WEBHOOK_TIMEOUT_SECONDS", 10)
 # An endpoint that has failed every delivery for this many hours is disabled (owners mailed).
 PAYLINKS_WEBHOOK_DISABLE_HOURS = env_int("PAYLINKS_WEBHOOK_DISABLE_HOURS", 72)
+# Outgoing webhook events (their payloads may hold a customer's e-mail) and their delivery
+# log: the sweeper deletes an event once every delivery of it finished (delivered or given
+# up) this many days ago; 0 keeps them. At least 7: the sweeper's check that an expired
+# link was announced looks back a week at the events, and "Replay since" reaches only as
+# far back as events are kept.
+PAYLINKS_OUTGOING_RETENTION_DAYS = env_int("PAYLINKS_OUTGOING_RETENTION_DAYS", 30)
+if PAYLINKS_OUTGOING_RETENTION_DAYS < 0 or 0 < PAYLINKS_OUTGOING_RETENTION_DAYS < 7:
+    raise ImproperlyConfigured(
+        "PAYLINKS_OUTGOING_RETENTION_DAYS must be 0 (keep) or at least 7 days"
+    )

@@ -2,23 +2,42 @@
 a book, presses Buy, pays with 4242 on the sandbox, and the confirmation shows the book,
 the total charged and the ``pi_`` id; the payment is in the console under the book's link.
 Then an editor changes the book's price in /cms/ and publishes, and the next checkout
-charges the new price. Screenshots: shop-*.png and cms-book-edit.png (E2E_SCREENSHOT_DIR).
+charges the new price.
+
+The same purchase through Stripe Checkout: the gateway is ``stripe`` (the real SDK),
+pointed by ``STRIPE_API_BASE`` at the project's Stripe stand-in (tests/gateways/
+fake_stripe.py, a real HTTP server on 127.0.0.1) whose hosted Checkout page the customer
+pays on; the stand-in then POSTs the signed ``checkout.session.completed`` to Paylinks'
+webhook endpoint, as Stripe does. The owner finds the payment in the console, in
+analytics filtered to the book's link and in the link's funnel.
+
+Screenshots: shop-*.png and cms-book-edit.png (E2E_SCREENSHOT_DIR).
 """
 
 from __future__ import annotations
 
 import re
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings as django_settings
 
-from paylinks.models import Payment, PaymentLink, PaymentStatus
+from paylinks import money
+from paylinks.gateways import get_gateway
+from paylinks.models import LinkView, Payment, PaymentLink, PaymentStatus, WebhookEvent
 from storefront.covers import cover_image
 from storefront.models import BookCategory
 
 from ..factories import PASSWORD
+from ..gateways.fake_stripe import FakeStripe, StripeContract
+from ..gateways.stripe_spec import locate_stripe_spec
 from ..storefront.helpers import make_book, make_shop
 from .conftest import SHOTS
+from .test_analytics_journey import drawn, sign_in
 from .test_checkout_journeys import CARD_OK, pay_by_card, start_paying, wait_for_status
 
 pytestmark = [
@@ -147,3 +166,151 @@ def test_customer_buys_a_book_and_the_editor_changes_its_price(
     assert page.get_by_test_id("status-amount").inner_text() == "$16.00 USD"
     latest = Payment.objects.filter(link=link).latest("created_at")
     assert (latest.amount, latest.status) == (1600, PaymentStatus.SUCCEEDED)
+
+
+# --- the same purchase through Stripe Checkout (the project's Stripe stand-in) ----------
+@pytest.fixture(scope="module")
+def stripe_contract() -> StripeContract:
+    """Stripe's OpenAPI spec and sample objects (the test skips where they are absent)."""
+    return StripeContract(locate_stripe_spec(Path(django_settings.BASE_DIR)))
+
+
+@pytest.fixture
+def stripe_stand_in(site, live_server, settings, stripe_contract) -> Iterator[FakeStripe]:  # type: ignore[no-untyped-def]
+    """The site with ``PAYLINKS_GATEWAY=stripe``, the real SDK pointed at the stand-in,
+    whose hosted Checkout page POSTs its signed events to the live server's endpoint."""
+    fake = FakeStripe(
+        stripe_contract,
+        api_key="sk_test_" + secrets.token_hex(16),
+        webhook_secret="whsec_" + secrets.token_hex(16),
+    ).start()
+    fake.serve_checkout(f"{live_server.url}/webhooks/stripe/")
+    settings.PAYLINKS_GATEWAY = "stripe"
+    settings.STRIPE_SECRET_KEY = fake.api_key
+    settings.STRIPE_WEBHOOK_SECRET = fake.webhook_secret
+    settings.STRIPE_API_BASE = fake.url
+    get_gateway.cache_clear()
+    yield fake
+    fake.stop()
+    get_gateway.cache_clear()
+    assert not fake.violations, "Requests Stripe would refuse:\n" + "\n".join(fake.violations)
+
+
+def until(check, what: str, timeout: float = 20):  # type: ignore[no-untyped-def]
+    """Poll ``check`` until it returns something true; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+    return found
+
+
+def test_customer_buys_a_book_through_stripe_checkout_and_the_owner_sees_it_in_analytics(
+    stripe_stand_in, page, browser, live_server, bookshop, alice
+) -> None:
+    fake = stripe_stand_in
+    title = "Notes on the Analytical Engine"
+    book = bookshop[title]
+    link = book.payment_link
+
+    # Pick the book on the home page, Buy, and Pay: Paylinks sends the customer on to
+    # Stripe Checkout, here the stand-in's hosted page.
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name=title).first.click()
+    page.wait_for_url(re.compile(r"/books/"))
+    page.get_by_test_id("buy").click()
+    page.wait_for_url(re.compile(r"/pay/"))
+    page.get_by_label("E-mail").fill("ada@example.test")
+    page.get_by_role("button", name=re.compile(r"^Pay")).click()
+    page.wait_for_url(f"{fake.url}/c/pay/cs_test_*")
+    assert page.get_by_test_id("total").inner_text() == "18.00 USD"
+    assert title in page.inner_text("main")
+    assert page.get_by_label("Email").input_value() == "ada@example.test"
+    session_id = page.url.rsplit("/", 1)[1]
+    sent = fake.calls("post", "/v1/checkout/sessions")[-1].typed
+    assert sent["line_items"][0]["price_data"]["unit_amount"] == 1800  # from the server
+    assert sent["line_items"][0]["price_data"]["product_data"]["name"] == title
+    shop_shot(page, "shop-stripe-checkout")
+
+    # Pay with 4242 there: back on Paylinks' confirmation, as Stripe redirects.
+    pay_by_card(page, CARD_OK)
+    page.wait_for_url(re.compile(rf"/pay/{link.slug}/success\?session_id={session_id}$"))
+    wait_for_status(page, "succeeded")
+    payment_id = page.get_by_test_id("payment-id").inner_text()
+    assert page.get_by_test_id("status-item").inner_text() == title
+    assert page.get_by_test_id("status-amount").inner_text() == "$18.00 USD"
+    assert title in page.get_by_test_id("merchant-message").inner_text()
+    assert re.fullmatch(r"pi_\w+", payment_id)
+    assert payment_id == fake.sessions[session_id]["payment_intent"]  # Stripe's own id
+    shop_shot(page, "shop-confirmation-stripe")
+
+    payment = Payment.objects.get(link=link)
+    assert (payment.gateway, payment.gateway_session_id) == ("stripe", session_id)
+    assert (payment.status, payment.amount, payment.currency, payment.payment_intent_id) == (
+        PaymentStatus.SUCCEEDED, 1800, "USD", payment_id
+    )  # fmt: skip
+    assert (payment.card_brand, payment.card_last4) == ("visa", "4242")
+
+    # Stripe's webhook reached Paylinks' endpoint, signed, and was processed from the inbox.
+    completed = until(
+        lambda: next(
+            (d for d in fake.checkout.deliveries if d.type == "checkout.session.completed"), None
+        ),
+        "the stand-in's checkout.session.completed",
+    )
+    until(lambda: completed.delivered, "the webhook's delivery")
+    event = until(
+        lambda: WebhookEvent.objects.filter(
+            gateway="stripe", event_id=completed.event_id, status=WebhookEvent.Status.PROCESSED
+        ).first(),
+        "the event to be processed",
+    )
+    assert event.object_id == session_id
+
+    # The owner, in the console: the payment in the list ...
+    owner = sign_in(browser, live_server.url, alice)
+    owner.goto(f"{live_server.url}/admin/paylinks/payment/?q={payment_id}")
+    row = owner.locator("#result_list tbody tr")
+    assert row.count() == 1 and title in row.inner_text()
+
+    # ... in analytics filtered to the book's link (the rollups were written with the
+    # payment's transition: nothing is rebuilt here) ...
+    owner.goto(f"{live_server.url}/admin/analytics/")
+    owner.select_option("select[name=link]", str(link.pk))
+    owner.get_by_role("button", name="Apply").click()
+    owner.wait_for_url(re.compile(rf"link={link.pk}"))
+    seen = drawn(owner)
+    paid = Payment.objects.filter(link=link, status=PaymentStatus.SUCCEEDED)
+    started = Payment.objects.filter(link=link).count()
+    gross = sum(p.amount for p in paid)
+    assert (paid.count(), started, gross) == (1, 1, 1800)
+    assert seen["kpis"]["paid:USD"] == str(paid.count())
+    assert seen["kpis"]["gross:USD"] == f"{gross / 100:,.2f} USD"
+    assert seen["kpis"]["started:"] == str(started)
+    received = [t for t in seen["charts"]["received"] if t["name"] == "Gross (USD)"]
+    assert [round(sum(t["y"]), 2) for t in received] == [gross / 100]
+    assert seen["charts"]["funnel"][0]["x"][-1] == paid.count()
+    views = LinkView.objects.filter(link=link).count()
+    assert views >= 1
+    rows = owner.locator("[data-table=top_links] tbody tr")
+    assert rows.count() == 1
+    assert rows.first.locator("td, th").all_inner_texts()[:6] == [
+        title, str(views), str(started), str(paid.count()), "100.0 %",
+        money.format_money(gross, "USD"),
+    ]  # fmt: skip
+    assert not owner.errors
+
+    # ... and in the link's own funnel: the visit, the checkout, the payment.
+    owner.goto(f"{live_server.url}/admin/paylinks/paymentlink/{link.pk}/change/")
+    funnel = owner.locator("[data-funnel]")
+    steps = {
+        name: funnel.locator(f'[data-step="{name}"] [data-value]').first.inner_text()
+        for name in ("views", "started", "paid", "revenue")
+    }
+    assert steps == {
+        "views": str(views),
+        "started": str(started),
+        "paid": str(paid.count()),
+        "revenue": money.format_money(gross, "USD"),
+    }
+    assert not owner.errors

@@ -20,7 +20,9 @@ through ``STRIPE_API_BASE``. It implements only what Paylinks uses:
   another method, a declined attempt, expired) and build + sign webhook events with
   Stripe's ``Stripe-Signature`` scheme;
 - faults: the next request(s) answered with an error or late (``fail_next``,
-  ``hang_next``), or hang mode (``hang``): every request accepted and never answered.
+  ``hang_next``), or hang mode (``hang``): every request accepted and never answered;
+- optionally (``serve_checkout``) a hosted Checkout page a browser can pay on, which then
+  POSTs the signed events to Paylinks' webhook endpoint (``fake_stripe_checkout.py``).
 
 Stricter than the spec in one deliberate way: nested objects that list their
 ``properties`` but say nothing about ``additionalProperties`` are treated as closed,
@@ -47,6 +49,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jsonschema
+
+from .fake_stripe_checkout import HostedCheckout, Page
 
 Json = dict[str, Any]
 
@@ -390,6 +394,7 @@ class FakeStripe:
         self._answering.set()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.checkout: HostedCheckout | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
     @property
@@ -410,6 +415,8 @@ class FakeStripe:
     def stop(self) -> None:
         self._release.set()  # wake handlers sleeping in a hang fault
         self._answering.set()  # and those held by hang()
+        if self.checkout is not None:
+            self.checkout.stop()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -417,6 +424,12 @@ class FakeStripe:
             self._thread.join(timeout=5)
 
     # -- test controls ------------------------------------------------------------------
+    def serve_checkout(self, webhook_url: str) -> HostedCheckout:
+        """From now on sessions' ``url`` is this server's own hosted Checkout page, where a
+        browser pays; the events that follow are POSTed, signed, to ``webhook_url``."""
+        self.checkout = HostedCheckout(self, webhook_url)
+        return self.checkout
+
     def fail_next(
         self,
         status: int = 500,
@@ -763,7 +776,11 @@ class FakeStripe:
             payment_method_types=["card", "sepa_debit"],
             status="open",
             payment_status="unpaid",
-            url=f"https://checkout.stripe.com/c/pay/{session_id}",
+            url=(
+                self.checkout.url_for(session_id)
+                if self.checkout is not None
+                else f"https://checkout.stripe.com/c/pay/{session_id}"
+            ),
         )
         if "name_collection" in params:
             session["name_collection"] = {
@@ -1026,6 +1043,11 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else ""
         headers = {k.lower(): v for k, v in self.headers.items()}
+        checkout = self.fake.checkout
+        if checkout is not None and not self.path.startswith("/v1/"):
+            # The page, and whatever else a browser asks for there (its favicon).
+            self._send_page(checkout.handle(method, self.path, body))
+            return
         status, answer, extra = self.fake.handle(method, self.path, body, headers)
         payload = json.dumps(answer).encode()
         try:
@@ -1040,6 +1062,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test); Stripe would not notice either
+
+    def _send_page(self, page: Page) -> None:
+        """An answer of the hosted Checkout page (HTML or a redirect), not of the API."""
+        try:
+            self.send_response(page.status)
+            for name, value in page.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(page.body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(page.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the recorded requests are the log."""

@@ -490,7 +490,29 @@ def write_docs(table: str) -> None:
     print(f"docs: analytics figures written to {DOCS.relative_to(ROOT)}")
 
 
+def api_token_key() -> None:
+    """Production settings need the merchant API's signing key: a throwaway one."""
+    if os.environ.get("API_TOKEN_PRIVATE_KEY") or os.environ.get("API_TOKEN_PRIVATE_KEY_FILE"):
+        return
+    path = ROOT / "var" / "bench" / "api-token.pem"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    os.environ["API_TOKEN_PRIVATE_KEY_FILE"] = str(path)
+
+
 def main(*, write: bool = False) -> int:
+    api_token_key()
     cfg = Config()
     started = time.perf_counter()
     seeded = prepare(cfg)

@@ -39,12 +39,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Model, Q
+from django.db.models import F, Max, Min, Model, Q
 from django.tasks import task
 from django.utils import timezone
 
 from paylinks.logcontext import carries_request_id
-from paylinks.models import LinkView, Merchant, Payment, PaymentEvent, PaymentStatus
+from paylinks.models import (
+    LinkView,
+    Merchant,
+    Payment,
+    PaymentEvent,
+    PaymentLink,
+    PaymentStatus,
+)
 from paylinks.models.analytics import (
     BAND_COUNT,
     GROUPINGS,
@@ -62,7 +69,7 @@ from paylinks.models.analytics import (
     month_of,
     refunded_after,
 )
-from paylinks.models.payments import PARTIALLY_LOADED, ROLLUP_FIELDS
+from paylinks.models.payments import COMPLETED_STATUSES, PARTIALLY_LOADED, ROLLUP_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -287,7 +294,25 @@ def payment_changed(payment: Payment) -> None:
     if new.amount_refunded > (old.amount_refunded if old else 0):
         _refund_step(payment.pk, new, zone, deltas)
     deltas.apply()
+    _count_completed(old, new)
     payment.rollup_loaded = after
+
+
+def _count_completed(old: PaymentState | None, new: PaymentState) -> None:
+    """Move the links' ``completed_payments`` when a payment starts or stops counting as
+    one that took money (under the same shared lock as the rollups: see ``rebuild``)."""
+    was = old is not None and old.status in COMPLETED_STATUSES
+    now = new.status in COMPLETED_STATUSES
+    moves = {}
+    if was and old is not None and (not now or old.link_id != new.link_id):
+        moves[old.link_id] = -1
+    if now and (not was or (old is not None and old.link_id != new.link_id)):
+        moves[new.link_id] = moves.get(new.link_id, 0) + 1
+    for link_id, step in sorted(moves.items()):
+        if step:
+            PaymentLink.objects.filter(pk=link_id).update(
+                completed_payments=F("completed_payments") + step
+            )
 
 
 def _refund_step(
@@ -382,6 +407,7 @@ def rebuild(*, merchant: Merchant) -> Rebuilt:
         outside = Q(merchant_id=merchant.pk) & (Q(day__lt=first) | Q(day__gt=last_day))
         for model in ROLLUP_MODELS:
             model._default_manager.filter(outside).delete()
+        _recount_completed(merchant.pk)
     result.days = (last_day - first).days + 1
     return result
 
@@ -411,6 +437,22 @@ def _data_days(merchant: Merchant, zone: zoneinfo.ZoneInfo) -> tuple[date, date]
     first = min([today, *(local_day(at, zone) for at in earliest if at is not None)])
     last = max([today, *(day for day in latest if day is not None)])
     return first, last
+
+
+def _recount_completed(merchant_id: int) -> None:
+    """Every link's ``completed_payments`` of the merchant, counted afresh (one statement;
+    under the exclusive lock, so a writer's +1 lands either in the count or after it)."""
+    q = connection.ops.quote_name
+    links, payments = q(PaymentLink._meta.db_table), q(Payment._meta.db_table)
+    statuses = sorted(COMPLETED_STATUSES)
+    marks = ", ".join(["%s"] * len(statuses))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {links} SET completed_payments = ("  # noqa: S608 - table names only
+            f"SELECT COUNT(*) FROM {payments} p WHERE p.link_id = {links}.id "
+            f"AND p.status IN ({marks})) WHERE merchant_id = %s",
+            [*statuses, merchant_id],
+        )
 
 
 def _lock_exclusive(merchant_id: int) -> None:

@@ -30,6 +30,7 @@ writer read it. SQLite runs one writer at a time, which gives the same guarantee
 
 from __future__ import annotations
 
+import json
 import logging
 import zoneinfo
 from collections import defaultdict
@@ -300,7 +301,7 @@ def payment_changed(payment: Payment) -> None:
 
 def _count_completed(old: PaymentState | None, new: PaymentState) -> None:
     """Move the links' ``completed_payments`` when a payment starts or stops counting as
-    one that took money (under the same shared lock as the rollups: see ``rebuild``)."""
+    one that took money (``_recount_completed`` says why this is safe beside a rebuild)."""
     was = old is not None and old.status in COMPLETED_STATUSES
     now = new.status in COMPLETED_STATUSES
     moves = {}
@@ -407,6 +408,7 @@ def rebuild(*, merchant: Merchant) -> Rebuilt:
         outside = Q(merchant_id=merchant.pk) & (Q(day__lt=first) | Q(day__gt=last_day))
         for model in ROLLUP_MODELS:
             model._default_manager.filter(outside).delete()
+    with transaction.atomic():
         _recount_completed(merchant.pk)
     result.days = (last_day - first).days + 1
     return result
@@ -440,13 +442,26 @@ def _data_days(merchant: Merchant, zone: zoneinfo.ZoneInfo) -> tuple[date, date]
 
 
 def _recount_completed(merchant_id: int) -> None:
-    """Every link's ``completed_payments`` of the merchant, counted afresh (one statement;
-    under the exclusive lock, so a writer's +1 lands either in the count or after it)."""
+    """Every link's ``completed_payments`` of the merchant, counted afresh.
+
+    Guarded by the links' own rows, not the merchant's rollup lock: a writer moves a
+    counter with an ``UPDATE`` of the link's row before it commits, and a payment's success
+    locks its link's row *before* it takes the rollup lock (``payment_refresh`` checks the
+    link's limit first), so holding the rollup lock here could deadlock with it. The links
+    are locked first (waiting for writers that moved a counter to commit); the count, a
+    later statement, then sees every change whose +1 it overwrites, and a writer that has
+    not reached its link yet adds its +1 after this commits.
+    """
     q = connection.ops.quote_name
     links, payments = q(PaymentLink._meta.db_table), q(Payment._meta.db_table)
     statuses = sorted(COMPLETED_STATUSES)
     marks = ", ".join(["%s"] * len(statuses))
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT id FROM {links} WHERE merchant_id = %s ORDER BY id FOR UPDATE",  # noqa: S608
+                [merchant_id],
+            )
         cursor.execute(
             f"UPDATE {links} SET completed_payments = ("  # noqa: S608 - table names only
             f"SELECT COUNT(*) FROM {payments} p WHERE p.link_id = {links}.id "
@@ -474,8 +489,12 @@ def _rebuild_chunk(merchant_id: int, first: date, last: date) -> int:
         start, end = day_bounds(first, last, zone)
         rows = _insert_payments(merchant_id, zone, start, end)
         rows += _insert_views(merchant_id, zone, start, end)
-        rows += _bulk(RefundRollup, _refund_rows(merchant_id, zone, start, end))
-        rows += _bulk(DeclineRollup, _decline_rows(merchant_id, zone, start, end))
+        if connection.vendor == "postgresql":  # set-based, as the payments above
+            rows += _insert_refunds(merchant_id, zone, start, end)
+            rows += _insert_declines(merchant_id, zone, start, end)
+        else:
+            rows += _bulk(RefundRollup, _refund_rows(merchant_id, zone, start, end))
+            rows += _bulk(DeclineRollup, _decline_rows(merchant_id, zone, start, end))
         return rows + _insert_summaries(merchant_id, first, last)
 
 
@@ -568,6 +587,97 @@ def _insert_views(merchant_id: int, zone: zoneinfo.ZoneInfo, start: datetime, en
     with connection.cursor() as cursor:
         cursor.execute(sql, [*day_params, merchant_id, *_instants(start, end)])
         return max(cursor.rowcount, 0)
+
+
+#: PostgreSQL's reading of ``refunded_after`` and ``decline_code`` for the values the
+#: services write (an integer total, a text code); events holding anything else (none do)
+#: are left to the Python functions themselves.
+_PG_REFUNDED = "(e.data ->> 'amount_refunded')::bigint"
+_PG_PLAIN_REFUND = (
+    "COALESCE(jsonb_typeof(e.data -> 'amount_refunded'), 'null') = 'null' "
+    "OR (e.data ->> 'amount_refunded') ~ '^[0-9]{1,18}$'"
+)
+_PG_PLAIN_CODE = "COALESCE(jsonb_typeof(e.data -> 'code'), 'null') IN ('null', 'string')"
+
+
+def _insert_refunds(
+    merchant_id: int, zone: zoneinfo.ZoneInfo, start: datetime, end: datetime
+) -> int:
+    """``_refund_rows`` in one statement: each refund event's step is its total minus the
+    one before it (``LAG`` over the payment's refund events, which may lie before
+    ``start``)."""
+    refunded = f"COALESCE({_PG_REFUNDED}, 0)"
+    statuses = list(REFUND_STATUSES)
+    odd = [merchant_id, *statuses, *_instants(start, end)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM paylinks_paymentevent e "  # noqa: S608 - fixed SQL fragments only
+            "JOIN paylinks_payment p ON p.id = e.payment_id WHERE p.merchant_id = %s "
+            "AND e.kind = 'status_changed' AND e.to_status IN (%s, %s) "
+            f"AND e.created_at >= %s AND e.created_at < %s AND NOT ({_PG_PLAIN_REFUND}))",
+            odd,
+        )
+        if cursor.fetchone()[0]:
+            return _bulk(RefundRollup, _refund_rows(merchant_id, zone, start, end))
+        cursor.execute(
+            "INSERT INTO paylinks_refundrollup "  # noqa: S608 - fixed SQL fragments only
+            "(merchant_id, day, link_id, currency, method, card_brand, refunds, refunded) "
+            "SELECT p.merchant_id, (x.created_at AT TIME ZONE %s)::date, p.link_id, p.currency, "
+            "p.payment_method_type, p.card_brand, COUNT(*), SUM(x.total - x.before) "
+            "FROM ("
+            f"  SELECT e.payment_id, e.created_at, {refunded} AS total, "
+            f"  LAG({refunded}, 1, 0) OVER (PARTITION BY e.payment_id "
+            "    ORDER BY e.created_at, e.id) AS before "
+            "  FROM paylinks_paymentevent e "
+            "  WHERE e.kind = 'status_changed' AND e.to_status IN (%s, %s) "
+            "  AND e.payment_id IN ("
+            "    SELECT r.payment_id FROM paylinks_paymentevent r "
+            "    JOIN paylinks_payment q ON q.id = r.payment_id WHERE q.merchant_id = %s "
+            "    AND r.kind = 'status_changed' AND r.to_status IN (%s, %s) "
+            "    AND r.created_at >= %s AND r.created_at < %s)"
+            ") x JOIN paylinks_payment p ON p.id = x.payment_id "
+            "WHERE x.created_at >= %s AND x.created_at < %s "
+            "GROUP BY 1, 2, 3, 4, 5, 6",
+            [str(zone), *statuses, *odd, *_instants(start, end)],
+        )
+        return max(cursor.rowcount, 0)
+
+
+def _insert_declines(
+    merchant_id: int, zone: zoneinfo.ZoneInfo, start: datetime, end: datetime
+) -> int:
+    """``_decline_rows`` in one statement; an event whose code is not text (none the
+    services write) is counted by ``decline_code`` itself and merged in."""
+    where = (
+        "e.kind = 'attempt_failed' AND p.merchant_id = %s "
+        "AND e.created_at >= %s AND e.created_at < %s"
+    )
+    params = [merchant_id, *_instants(start, end)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO paylinks_declinerollup "  # noqa: S608 - fixed SQL fragments only
+            "(merchant_id, day, link_id, currency, code, attempts) "
+            "SELECT p.merchant_id, (e.created_at AT TIME ZONE %s)::date, p.link_id, p.currency, "
+            "COALESCE(LEFT(e.data ->> 'code', 60), ''), COUNT(*) "
+            "FROM paylinks_paymentevent e JOIN paylinks_payment p ON p.id = e.payment_id "
+            f"WHERE {where} AND {_PG_PLAIN_CODE} GROUP BY 1, 2, 3, 4, 5",
+            [str(zone), *params],
+        )
+        written = max(cursor.rowcount, 0)
+        cursor.execute(
+            "SELECT e.created_at, e.data, p.link_id, p.currency "  # noqa: S608 - fixed SQL fragments only
+            "FROM paylinks_paymentevent e JOIN paylinks_payment p ON p.id = e.payment_id "
+            f"WHERE {where} AND NOT ({_PG_PLAIN_CODE})",
+            params,
+        )
+        odd: dict[tuple[Any, ...], list[int]] = {}
+        for at, data, link_id, currency in cursor.fetchall():
+            data = json.loads(data) if isinstance(data, str) else data
+            key = (merchant_id, local_day(at, zone), link_id, currency, decline_code(data))
+            odd.setdefault(key, [0])[0] += 1
+    if odd:
+        _upsert(DeclineRollup, sorted(odd.items()))
+    return written + len(odd)
 
 
 def _refund_rows(

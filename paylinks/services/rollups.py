@@ -17,7 +17,8 @@ changes, committed or rolled back with the change itself. It can never count twi
 second call with nothing new is a no-op) and it needs no idea of *which* transition
 happened, so any change of status, method, refund or failure code is covered.
 ``attempt_failed`` and ``link_viewed`` add one to a counter for a new timeline event or
-page view the same way.
+page view the same way. The same call moves the link's ``completed_payments`` when the
+payment starts or stops counting as paid (the console's home reads it).
 
 **Rebuilt safely while traffic flows.** ``rebuild`` recomputes a merchant's rows from the
 raw tables, one calendar month per transaction. On PostgreSQL each month holds the

@@ -34,7 +34,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.analytics import Config, _admin, _env, _manage, log, prepare  # noqa: E402
+from bench.analytics import (  # noqa: E402
+    Config,
+    _admin,
+    _env,
+    _manage,
+    api_token_key,
+    log,
+    prepare,
+)
 
 DOCS = ROOT / "docs" / "scaling.md"
 BEGIN, END = "<!-- bench-analytics-browser:begin -->", "<!-- bench-analytics-browser:end -->"
@@ -161,27 +169,6 @@ def write_docs(table: str) -> None:
     text = DOCS.read_text()
     start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
     DOCS.write_text(text[:start] + "\n" + table + "\n" + text[end:])
-
-
-def api_token_key() -> None:
-    """Production settings need the merchant API's signing key: a throwaway one."""
-    if os.environ.get("API_TOKEN_PRIVATE_KEY") or os.environ.get("API_TOKEN_PRIVATE_KEY_FILE"):
-        return
-    path = ROOT / "var" / "bench" / "api-token.pem"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
-
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-    os.environ["API_TOKEN_PRIVATE_KEY_FILE"] = str(path)
 
 
 def main(*, write: bool = False) -> int:

@@ -19,13 +19,15 @@ from . import selectors
 
 def home_context(user: Any) -> dict[str, Any]:
     merchants = permissions.visible_merchants(user)
-    data = selectors.overview(merchants=merchants)
+    zone = selectors.zone_of(merchants)
+    data = selectors.home_overview(merchants=merchants, zone=zone)
     busiest = max((s.count for s in data.by_status), default=0)
     now = timezone.now()
     return {
         "title": "Overview",
         "subtitle": None,
         "overview": data,
+        "zone": zone,
         "several_merchants": merchants[:2].count() > 1,
         "can_create_links": permissions.writable_merchants(user).exists(),
         "received": [

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Case, CharField, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncDate
@@ -119,7 +120,9 @@ def links_of(merchants: QuerySet[Merchant]) -> QuerySet[PaymentLink]:
 def overview(
     *, merchants: QuerySet[Merchant], days: int = 30, now: datetime | None = None
 ) -> Overview:
-    """Money received per currency, payments by status and link counts, over ``days``."""
+    """Money received per currency, payments by status and link counts, over the ``days``
+    before ``now`` (instants, not local days), straight from the payments: the merchant
+    API's summary of any window. The console's home reads ``home_overview``."""
     now = now or timezone.now()
     since = now - timedelta(days=days)
     recent = payments_of(merchants).filter(created_at__gte=since, created_at__lte=now)
@@ -167,6 +170,58 @@ def overview(
     )
 
 
+def home_overview(
+    *, merchants: QuerySet[Merchant], zone: str, days: int = 30, today: date | None = None
+) -> Overview:
+    """The console home's figures: money received per currency and payments by status over
+    the last ``days`` local days, today included, read as the analytics page reads them
+    (the rollup summaries plus the open payments; each merchant's figures on its own
+    days, ``zone`` says which "today"), and link counts from the links' own counters.
+    The cost does not grow with the payments (docs/scaling.md)."""
+    today = today or local_today(zone)
+    period = Period(today - timedelta(days=days - 1), today)
+    scope = _Scope(merchants, Filters())
+    facts = _facts(scope, period, ("currency", "status"))
+    counts: dict[str, int] = defaultdict(int)
+    money_in: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (currency, status), (n, amount, refunded) in facts.items():
+        counts[status] += n
+        if status in COMPLETED_STATUSES:
+            total = money_in[currency]
+            total[0] += amount
+            total[1] += refunded
+            total[2] += n
+    received = sorted(
+        (
+            CurrencyTotal(currency=c, amount=a, refunded=r, count=n)
+            for c, (a, r, n) in money_in.items()
+            if n
+        ),
+        key=lambda t: (-t.count, t.currency),
+    )
+    by_status = [
+        StatusCount(value, label, counts.get(value, 0)) for value, label in PaymentStatus.choices
+    ]
+    now = timezone.now()
+    link_counts = with_state(links_of(merchants), now, counted=True).aggregate(
+        total=Count("pk"),
+        **{state: Count("pk", filter=Q(state=state)) for state in LinkState.values},
+    )
+    return Overview(
+        since=day_bounds(period.start, period.end, zoneinfo.ZoneInfo(zone))[0],
+        days=days,
+        received=received,
+        by_status=by_status,
+        paid_count=sum(counts.get(s, 0) for s in COMPLETED_STATUSES),
+        finished_count=sum(counts.get(s, 0) for s in FINISHED_STATUSES),
+        active_links=link_counts[LinkState.ACTIVE.value] or 0,
+        links=link_counts["total"] or 0,
+        links_by_state=[
+            StatusCount(value, label, link_counts[value] or 0) for value, label in LinkState.choices
+        ],
+    )
+
+
 def recent_payments(*, merchants: QuerySet[Merchant], limit: int = 8) -> list[Payment]:
     return list(
         payments_of(merchants)
@@ -176,8 +231,9 @@ def recent_payments(*, merchants: QuerySet[Merchant], limit: int = 8) -> list[Pa
 
 
 def recent_links(*, merchants: QuerySet[Merchant], limit: int = 6) -> list[PaymentLink]:
+    """The newest links with their state and ``completed_count`` (the links' counters)."""
     return list(
-        with_state(links_of(merchants))
+        with_state(links_of(merchants), counted=True)
         .select_related("merchant")
         .order_by("-created_at", "-id")[:limit]
     )
@@ -220,6 +276,12 @@ class Period:
 
     def __contains__(self, day: object) -> bool:
         return isinstance(day, date) and self.start <= day <= self.end
+
+
+def zone_of(merchants: QuerySet[Merchant]) -> str:
+    """The merchants' reporting time zone when they share one, else the server's."""
+    zones = set(merchants.values_list("timezone", flat=True)[:50])
+    return zones.pop() if len(zones) == 1 else settings.TIME_ZONE
 
 
 def local_today(zone: str, now: datetime | None = None) -> date:

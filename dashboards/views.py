@@ -210,11 +210,6 @@ def json_data_script(encoded: str, element_id: str) -> SafeString:
     )
 
 
-def _zone_of(merchants: QuerySet[Merchant]) -> str:
-    zones = set(merchants.values_list("timezone", flat=True)[:50])
-    return zones.pop() if len(zones) == 1 else settings.TIME_ZONE
-
-
 def _day(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
@@ -252,7 +247,7 @@ class AnalyticsView(TemplateView):
         if self.support and not permissions.sees_all_merchants(request.user):
             raise Http404
         merchants = self.merchants()
-        zone = _zone_of(merchants)
+        zone = selectors.zone_of(merchants)
         filterset = PaymentFilterSet(
             request.GET,
             merchants=merchants,

@@ -135,6 +135,12 @@ class PaymentLink(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Stop accepting payments after this many have completed.",
     )
+    completed_payments = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Payments of this link that took money: kept in the transaction of every "
+        "payment's change (paylinks.services.rollups), rebuilt by rebuild_rollups.",
+    )
     is_active = models.BooleanField("active", default=True)
     inactive_message = models.TextField(
         blank=True, help_text="Shown when the link is deactivated. Empty: the merchant's default."

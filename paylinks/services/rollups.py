@@ -17,7 +17,8 @@ changes, committed or rolled back with the change itself. It can never count twi
 second call with nothing new is a no-op) and it needs no idea of *which* transition
 happened, so any change of status, method, refund or failure code is covered.
 ``attempt_failed`` and ``link_viewed`` add one to a counter for a new timeline event or
-page view the same way.
+page view the same way. The same call moves the link's ``completed_payments`` when the
+payment starts or stops counting as paid (the console's home reads it).
 
 **Rebuilt safely while traffic flows.** ``rebuild`` recomputes a merchant's rows from the
 raw tables, one calendar month per transaction. On PostgreSQL each month holds the
@@ -30,6 +31,7 @@ writer read it. SQLite runs one writer at a time, which gives the same guarantee
 
 from __future__ import annotations
 
+import json
 import logging
 import zoneinfo
 from collections import defaultdict
@@ -39,12 +41,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Model, Q
+from django.db.models import F, Max, Min, Model, Q
 from django.tasks import task
 from django.utils import timezone
 
 from paylinks.logcontext import carries_request_id
-from paylinks.models import LinkView, Merchant, Payment, PaymentEvent, PaymentStatus
+from paylinks.models import (
+    LinkView,
+    Merchant,
+    Payment,
+    PaymentEvent,
+    PaymentLink,
+    PaymentStatus,
+)
 from paylinks.models.analytics import (
     BAND_COUNT,
     GROUPINGS,
@@ -62,7 +71,7 @@ from paylinks.models.analytics import (
     month_of,
     refunded_after,
 )
-from paylinks.models.payments import PARTIALLY_LOADED, ROLLUP_FIELDS
+from paylinks.models.payments import COMPLETED_STATUSES, PARTIALLY_LOADED, ROLLUP_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -287,7 +296,25 @@ def payment_changed(payment: Payment) -> None:
     if new.amount_refunded > (old.amount_refunded if old else 0):
         _refund_step(payment.pk, new, zone, deltas)
     deltas.apply()
+    _count_completed(old, new)
     payment.rollup_loaded = after
+
+
+def _count_completed(old: PaymentState | None, new: PaymentState) -> None:
+    """Move the links' ``completed_payments`` when a payment starts or stops counting as
+    one that took money (``_recount_completed`` says why this is safe beside a rebuild)."""
+    was = old is not None and old.status in COMPLETED_STATUSES
+    now = new.status in COMPLETED_STATUSES
+    moves = {}
+    if was and old is not None and (not now or old.link_id != new.link_id):
+        moves[old.link_id] = -1
+    if now and (not was or (old is not None and old.link_id != new.link_id)):
+        moves[new.link_id] = moves.get(new.link_id, 0) + 1
+    for link_id, step in sorted(moves.items()):
+        if step:
+            PaymentLink.objects.filter(pk=link_id).update(
+                completed_payments=F("completed_payments") + step
+            )
 
 
 def _refund_step(
@@ -382,6 +409,8 @@ def rebuild(*, merchant: Merchant) -> Rebuilt:
         outside = Q(merchant_id=merchant.pk) & (Q(day__lt=first) | Q(day__gt=last_day))
         for model in ROLLUP_MODELS:
             model._default_manager.filter(outside).delete()
+    with transaction.atomic():
+        _recount_completed(merchant.pk)
     result.days = (last_day - first).days + 1
     return result
 
@@ -413,6 +442,35 @@ def _data_days(merchant: Merchant, zone: zoneinfo.ZoneInfo) -> tuple[date, date]
     return first, last
 
 
+def _recount_completed(merchant_id: int) -> None:
+    """Every link's ``completed_payments`` of the merchant, counted afresh.
+
+    Guarded by the links' own rows, not the merchant's rollup lock: a writer moves a
+    counter with an ``UPDATE`` of the link's row before it commits, and a payment's success
+    locks its link's row *before* it takes the rollup lock (``payment_refresh`` checks the
+    link's limit first), so holding the rollup lock here could deadlock with it. The links
+    are locked first (waiting for writers that moved a counter to commit); the count, a
+    later statement, then sees every change whose +1 it overwrites, and a writer that has
+    not reached its link yet adds its +1 after this commits.
+    """
+    q = connection.ops.quote_name
+    links, payments = q(PaymentLink._meta.db_table), q(Payment._meta.db_table)
+    statuses = sorted(COMPLETED_STATUSES)
+    marks = ", ".join(["%s"] * len(statuses))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT id FROM {links} WHERE merchant_id = %s ORDER BY id FOR UPDATE",  # noqa: S608
+                [merchant_id],
+            )
+        cursor.execute(
+            f"UPDATE {links} SET completed_payments = ("  # noqa: S608 - table names only
+            f"SELECT COUNT(*) FROM {payments} p WHERE p.link_id = {links}.id "
+            f"AND p.status IN ({marks})) WHERE merchant_id = %s",
+            [*statuses, merchant_id],
+        )
+
+
 def _lock_exclusive(merchant_id: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -432,8 +490,12 @@ def _rebuild_chunk(merchant_id: int, first: date, last: date) -> int:
         start, end = day_bounds(first, last, zone)
         rows = _insert_payments(merchant_id, zone, start, end)
         rows += _insert_views(merchant_id, zone, start, end)
-        rows += _bulk(RefundRollup, _refund_rows(merchant_id, zone, start, end))
-        rows += _bulk(DeclineRollup, _decline_rows(merchant_id, zone, start, end))
+        if connection.vendor == "postgresql":  # set-based, as the payments above
+            rows += _insert_refunds(merchant_id, zone, start, end)
+            rows += _insert_declines(merchant_id, zone, start, end)
+        else:
+            rows += _bulk(RefundRollup, _refund_rows(merchant_id, zone, start, end))
+            rows += _bulk(DeclineRollup, _decline_rows(merchant_id, zone, start, end))
         return rows + _insert_summaries(merchant_id, first, last)
 
 
@@ -526,6 +588,97 @@ def _insert_views(merchant_id: int, zone: zoneinfo.ZoneInfo, start: datetime, en
     with connection.cursor() as cursor:
         cursor.execute(sql, [*day_params, merchant_id, *_instants(start, end)])
         return max(cursor.rowcount, 0)
+
+
+#: PostgreSQL's reading of ``refunded_after`` and ``decline_code`` for the values the
+#: services write (an integer total, a text code); events holding anything else (none do)
+#: are left to the Python functions themselves.
+_PG_REFUNDED = "(e.data ->> 'amount_refunded')::bigint"
+_PG_PLAIN_REFUND = (
+    "COALESCE(jsonb_typeof(e.data -> 'amount_refunded'), 'null') = 'null' "
+    "OR (e.data ->> 'amount_refunded') ~ '^[0-9]{1,18}$'"
+)
+_PG_PLAIN_CODE = "COALESCE(jsonb_typeof(e.data -> 'code'), 'null') IN ('null', 'string')"
+
+
+def _insert_refunds(
+    merchant_id: int, zone: zoneinfo.ZoneInfo, start: datetime, end: datetime
+) -> int:
+    """``_refund_rows`` in one statement: each refund event's step is its total minus the
+    one before it (``LAG`` over the payment's refund events, which may lie before
+    ``start``)."""
+    refunded = f"COALESCE({_PG_REFUNDED}, 0)"
+    statuses = list(REFUND_STATUSES)
+    odd = [merchant_id, *statuses, *_instants(start, end)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM paylinks_paymentevent e "  # noqa: S608 - fixed SQL fragments only
+            "JOIN paylinks_payment p ON p.id = e.payment_id WHERE p.merchant_id = %s "
+            "AND e.kind = 'status_changed' AND e.to_status IN (%s, %s) "
+            f"AND e.created_at >= %s AND e.created_at < %s AND NOT ({_PG_PLAIN_REFUND}))",
+            odd,
+        )
+        if cursor.fetchone()[0]:
+            return _bulk(RefundRollup, _refund_rows(merchant_id, zone, start, end))
+        cursor.execute(
+            "INSERT INTO paylinks_refundrollup "  # noqa: S608 - fixed SQL fragments only
+            "(merchant_id, day, link_id, currency, method, card_brand, refunds, refunded) "
+            "SELECT p.merchant_id, (x.created_at AT TIME ZONE %s)::date, p.link_id, p.currency, "
+            "p.payment_method_type, p.card_brand, COUNT(*), SUM(x.total - x.before) "
+            "FROM ("
+            f"  SELECT e.payment_id, e.created_at, {refunded} AS total, "
+            f"  LAG({refunded}, 1, 0) OVER (PARTITION BY e.payment_id "
+            "    ORDER BY e.created_at, e.id) AS before "
+            "  FROM paylinks_paymentevent e "
+            "  WHERE e.kind = 'status_changed' AND e.to_status IN (%s, %s) "
+            "  AND e.payment_id IN ("
+            "    SELECT r.payment_id FROM paylinks_paymentevent r "
+            "    JOIN paylinks_payment q ON q.id = r.payment_id WHERE q.merchant_id = %s "
+            "    AND r.kind = 'status_changed' AND r.to_status IN (%s, %s) "
+            "    AND r.created_at >= %s AND r.created_at < %s)"
+            ") x JOIN paylinks_payment p ON p.id = x.payment_id "
+            "WHERE x.created_at >= %s AND x.created_at < %s "
+            "GROUP BY 1, 2, 3, 4, 5, 6",
+            [str(zone), *statuses, *odd, *_instants(start, end)],
+        )
+        return max(cursor.rowcount, 0)
+
+
+def _insert_declines(
+    merchant_id: int, zone: zoneinfo.ZoneInfo, start: datetime, end: datetime
+) -> int:
+    """``_decline_rows`` in one statement; an event whose code is not text (none the
+    services write) is counted by ``decline_code`` itself and merged in."""
+    where = (
+        "e.kind = 'attempt_failed' AND p.merchant_id = %s "
+        "AND e.created_at >= %s AND e.created_at < %s"
+    )
+    params = [merchant_id, *_instants(start, end)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO paylinks_declinerollup "  # noqa: S608 - fixed SQL fragments only
+            "(merchant_id, day, link_id, currency, code, attempts) "
+            "SELECT p.merchant_id, (e.created_at AT TIME ZONE %s)::date, p.link_id, p.currency, "
+            "COALESCE(LEFT(e.data ->> 'code', 60), ''), COUNT(*) "
+            "FROM paylinks_paymentevent e JOIN paylinks_payment p ON p.id = e.payment_id "
+            f"WHERE {where} AND {_PG_PLAIN_CODE} GROUP BY 1, 2, 3, 4, 5",
+            [str(zone), *params],
+        )
+        written = max(cursor.rowcount, 0)
+        cursor.execute(
+            "SELECT e.created_at, e.data, p.link_id, p.currency "  # noqa: S608 - fixed SQL fragments only
+            "FROM paylinks_paymentevent e JOIN paylinks_payment p ON p.id = e.payment_id "
+            f"WHERE {where} AND NOT ({_PG_PLAIN_CODE})",
+            params,
+        )
+        odd: dict[tuple[Any, ...], list[int]] = {}
+        for at, data, link_id, currency in cursor.fetchall():
+            data = json.loads(data) if isinstance(data, str) else data
+            key = (merchant_id, local_day(at, zone), link_id, currency, decline_code(data))
+            odd.setdefault(key, [0])[0] += 1
+    if odd:
+        _upsert(DeclineRollup, sorted(odd.items()))
+    return written + len(odd)
 
 
 def _refund_rows(

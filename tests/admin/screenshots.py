@@ -5,6 +5,7 @@ Not a test: run it by hand after changing the console, then *look* at the images
     .venv/bin/python tests/admin/screenshots.py            # -> docs/screenshots/console-*.png
     .venv/bin/python tests/admin/screenshots.py --keep     # leave the server up to poke at
     .venv/bin/python tests/admin/screenshots.py --only analytics   # the analytics pages only
+    .venv/bin/python tests/admin/screenshots.py --only home        # the home page only
 
 The home page and the payments list are also shot at 390 px wide (``*-mobile.png``);
 more pages worth seeing on a phone go to var/screenshots/ (not kept in the repository).
@@ -419,6 +420,19 @@ def shoot(
             shots += analytics_pages(base, context_for, data)
             browser.close()
             return shots
+        if only == "home":  # the console's home, desktop and phone
+            for name, viewport in (("home", VIEWPORT), ("home-mobile", PHONE)):
+                home = context_for("alice", viewport=viewport).new_page()
+                response = home.goto(base + "/admin/")
+                assert response is not None and response.ok
+                home.wait_for_load_state("networkidle")
+                target = OUT / f"console-{name}.png"
+                home.screenshot(path=str(target), full_page=name == "home-mobile")
+                shots.append(target)
+                print(f"  {target.relative_to(ROOT)}")
+                home.context.close()
+            browser.close()
+            return shots
 
         page = context_for("alice").new_page()
         errors: list[str] = []
@@ -689,7 +703,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="leave the server running")
     parser.add_argument(
-        "--only", choices=["analytics"], help="shoot only these pages (analytics: issue 11's)"
+        "--only",
+        choices=["analytics", "home"],
+        help="shoot only these pages (analytics: issue 11's; home: the console's home page)",
     )
     args = parser.parse_args()
 

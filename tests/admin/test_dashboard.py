@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from dashboards import selectors
 from paylinks.models import Merchant, Payment, PaymentLink, PaymentStatus
+from paylinks.services import rollups
 
 from ..factories import PaymentFactory, PaymentLinkFactory
 
@@ -16,7 +18,12 @@ pytestmark = pytest.mark.django_db
 
 
 def pay(link: PaymentLink, status: str = PaymentStatus.SUCCEEDED, **kw) -> Payment:  # type: ignore[no-untyped-def]
-    return PaymentFactory(link=link, status=status, **kw)
+    """A payment as the services leave it: saved, and counted in the rollups and its link's
+    counter (the home page reads those)."""
+    with transaction.atomic():
+        payment = PaymentFactory(link=link, status=status, **kw)
+        rollups.payment_changed(payment)
+    return payment
 
 
 def of(*merchants: Merchant):  # type: ignore[no-untyped-def]

@@ -110,6 +110,39 @@ def test_headline_figures_are_the_payments_own(data) -> None:  # type: ignore[no
         assert c.net.current == c.gross.current - c.refunded.current
 
 
+@pytest.mark.parametrize("who", ["everyone", "each"])
+def test_the_home_page_figures_are_the_payments_own(data, who: str) -> None:  # type: ignore[no-untyped-def]
+    """The console's home reads the rollups and the links' counters: the same numbers as
+    the payments, over the last 30 local days (today included) of each merchant."""
+    today = date(2026, 3, 20)
+    period = Period(date(2026, 2, 19), today)
+    scopes = (
+        [list(everyone())] if who == "everyone" else [[m] for m in everyone()]
+    )  # several merchants: each on its own days
+    for merchants in scopes:
+        ids = [m.pk for m in merchants]
+        chosen = Merchant.objects.filter(pk__in=ids)
+        zone = selectors.zone_of(chosen)
+        home = selectors.home_overview(merchants=chosen, zone=zone, today=today)
+        rows = payments(period, ids)
+        received = {t.currency: (t.count, t.amount, t.refunded) for t in home.received}
+        assert received == totals(rows)
+        assert {s.status: s.count for s in home.by_status if s.count} == dict(
+            Counter(p.status for p in rows)
+        )
+        assert home.paid_count == sum(p.status in COMPLETED_STATUSES for p in rows)
+        assert home.finished_count == sum(p.status in FINISHED for p in rows)
+        paid = Counter(
+            p.link_id
+            for p in Payment.objects.filter(merchant_id__in=ids, status__in=COMPLETED_STATUSES)
+        )
+        links = selectors.recent_links(merchants=chosen, limit=100)
+        assert links and {link.pk: link.completed_count for link in links} == {
+            link.pk: paid.get(link.pk, 0) for link in links
+        }
+    assert any(payments(period)), "the walk has payments in these 30 days"
+
+
 def test_every_figure_sits_beside_the_previous_period(data) -> None:  # type: ignore[no-untyped-def]
     result = selectors.analytics(merchants=everyone(), period=LATE)
     before = payments(LATE.previous())

@@ -10,7 +10,7 @@ import zoneinfo
 from collections import Counter, defaultdict
 from typing import Any
 
-from paylinks.models import LinkView, Merchant, Payment, PaymentEvent
+from paylinks.models import LinkView, Merchant, Payment, PaymentEvent, PaymentLink
 from paylinks.models.analytics import (
     GROUPINGS,
     DeclineRollup,
@@ -19,6 +19,7 @@ from paylinks.models.analytics import (
     RollupSummary,
     ViewRollup,
 )
+from paylinks.models.payments import COMPLETED_STATUSES
 
 LADDER = [step * 10**power for power in range(10) for step in (1, 2, 5)]
 
@@ -178,3 +179,11 @@ def assert_exact() -> None:
             if theirs.get(key, 0) != mine.get(key, 0)
         }
         assert not wrong, f"{name}: (stored, expected) differ at {wrong}"
+    paid = Counter(
+        p.link_id for p in Payment.objects.filter(status__in=COMPLETED_STATUSES).only("link_id")
+    )
+    counters = dict(PaymentLink.objects.values_list("pk", "completed_payments"))
+    wrong_links = {
+        pk: (count, paid.get(pk, 0)) for pk, count in counters.items() if count != paid.get(pk, 0)
+    }
+    assert not wrong_links, f"links' completed_payments (stored, counted) differ: {wrong_links}"

@@ -7,8 +7,9 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
-from paylinks.models import Merchant
+from paylinks.models import LinkView, Merchant, Payment, PaymentEvent
 from paylinks.services import rollups
 
 
@@ -33,6 +34,13 @@ class Command(BaseCommand):
             missing = set(slugs) - set(merchants.values_list("slug", flat=True))
             if missing:
                 raise CommandError(f"No merchant with slug {', '.join(sorted(missing))}.")
+        if connection.vendor == "postgresql":
+            # After a bulk import the planner's statistics still describe the tables as they
+            # were, and a month's statements then walk every payment of the merchant (seen:
+            # 15 s instead of 0.1 s per statement). A fresh sample costs seconds.
+            with connection.cursor() as cursor:
+                for model in (Payment, PaymentEvent, LinkView):
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         for merchant in merchants.iterator():
             started = time.perf_counter()
             done = rollups.rebuild(merchant=merchant)

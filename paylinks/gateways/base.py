@@ -108,7 +108,7 @@ class CheckoutRequest:
     collect_phone: bool = False
     collect_billing_address: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
-    #: ``amount`` is ``unit_amount`` × ``quantity`` (Paylinks computed it); a request made
+    #: ``amount`` is ``unit_amount`` x ``quantity`` (Paylinks computed it); a request made
     #: without them is one unit of ``amount``.
     unit_amount: int | None = None
     quantity: int = 1

@@ -78,7 +78,7 @@ def recipients(kind: str, event: OutgoingEvent) -> list[str]:
 
 
 def item_label(title: str, quantity: int) -> str:
-    """What was bought, as a receipt names it: "2 × Moby-Dick", or the title for one."""
+    """What was bought, as a receipt names it: "2 x Moby-Dick" (a times sign), or the title."""
     return f"{quantity} × {title}" if quantity != 1 else title
 
 

@@ -395,7 +395,7 @@ def quantity_to_buy(link: PaymentLink, quantity: Any) -> int:
 
 
 def total_for(link: PaymentLink, unit: int, units: int) -> int:
-    """``unit`` × ``units``, refused when it is more than the currency allows in one charge."""
+    """``unit`` times ``units``, refused when it is more than the currency allows in one charge."""
     total = unit * units
     try:
         money.validate_minor(total, link.currency)

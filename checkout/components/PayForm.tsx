@@ -75,9 +75,10 @@ export function PayForm(props: Props) {
     return () => window.removeEventListener("pageshow", onShow);
   }, []);
 
-  const initialQuantity = quantity
-    ? (parseQuantity(flash?.quantity ?? "", quantity.min, quantity.max) ?? quantity.min)
-    : 1;
+  // What the customer typed comes back with the server's error (without JavaScript).
+  const typedQuantity = flash?.quantity && /^\d{1,6}$/.test(flash.quantity) ? flash.quantity : "";
+  const initialText = quantity ? typedQuantity || String(quantity.min) : "1";
+  const initialQuantity = quantity ? parseQuantity(initialText, quantity.min, quantity.max) : 1;
   const showQuantity = useCallback(
     (units: number | null) => {
       if (!quantity) return;
@@ -93,6 +94,7 @@ export function PayForm(props: Props) {
 
   useEffect(() => {
     if (quantity && initialQuantity !== quantity.min) showQuantity(initialQuantity);
+    if (flash?.field === "quantity") document.getElementById("quantity")?.focus();
   }, [quantity, initialQuantity, showQuantity]);
 
   const showAmount = useCallback(
@@ -227,7 +229,7 @@ export function PayForm(props: Props) {
         <QuantityInput
           min={quantity.min}
           max={quantity.max}
-          initial={initialQuantity}
+          initial={initialText}
           unitText={quantity.unitText}
           enhanced={enhanced}
           invalid={Boolean(errors.quantity)}

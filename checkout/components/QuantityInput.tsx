@@ -5,8 +5,9 @@ import { useState } from "react";
 interface Props {
   min: number;
   max: number;
-  /** The quantity in the field when the page loads (the minimum, or what was sent back). */
-  initial: number;
+  /** The field's text when the page loads: the minimum, or what the customer typed
+   * before the server sent the form back with an error. */
+  initial: string;
   /** One unit's price, formatted ("$14.50"). */
   unitText: string;
   /** Whether the page's script runs: the − and + buttons exist only then. */
@@ -31,7 +32,7 @@ export function parseQuantity(text: string, min: number, max: number): number | 
  * shown here is only display: the server decides what is charged.
  */
 export function QuantityInput({ min, max, initial, unitText, enhanced, invalid, error, onChange }: Props) {
-  const [text, setText] = useState(String(initial));
+  const [text, setText] = useState(initial);
   const current = parseQuantity(text, min, max);
 
   function set(next: string) {

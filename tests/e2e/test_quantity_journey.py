@@ -1,6 +1,6 @@
 """Buying more than one: the pay page's quantity stepper, the total on the Pay button, the
-sandbox's checkout with the quantity, and a confirmation that names it ("2 x Moby-Dick", with a times sign).
-Screenshots go to E2E_SCREENSHOT_DIR (var/screenshots)."""
+sandbox's checkout with the quantity, and a confirmation that names it ("2 x Moby-Dick",
+with a times sign). Screenshots go to E2E_SCREENSHOT_DIR (var/screenshots)."""
 
 from __future__ import annotations
 

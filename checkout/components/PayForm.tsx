@@ -82,6 +82,7 @@ export function PayForm(props: Props) {
   const showQuantity = useCallback(
     (units: number | null) => {
       if (!quantity) return;
+      if (units !== null) setErrors((found) => (found.quantity ? { ...found, quantity: undefined } : found));
       // Display only: the server multiplies the price by the quantity it accepts.
       setLabel(
         units === null

@@ -22,6 +22,7 @@ from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 from unfold.forms import BaseDialogForm
 from unfold.widgets import (
+    UnfoldAdminIntegerFieldWidget,
     UnfoldAdminSelectWidget,
     UnfoldAdminTextareaWidget,
     UnfoldAdminTextInputWidget,
@@ -162,6 +163,14 @@ class ConsoleLinkForm(PaymentLinkForm):
         label="Suggested amount",
         widget=MoneyInput(),
         help_text="Pre-filled on the payment page; the customer can change it.",
+    )
+    quantity_min = forms.IntegerField(
+        required=False,
+        min_value=1,
+        initial=1,
+        label="Minimum quantity",
+        widget=UnfoldAdminIntegerFieldWidget(),
+        help_text="Empty: 1.",
     )
     metadata = forms.JSONField(
         required=False,

@@ -700,7 +700,7 @@ def analytics_pages(base: str, context_for: Any, data: dict[str, Any]) -> list[P
     return shots
 
 
-def wait_for(url: str, timeout: float = 30) -> None:
+def wait_for(url: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

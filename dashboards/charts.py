@@ -601,13 +601,23 @@ def reasons(data: Analytics, theme: Theme) -> Chart:
 def top_links_table(links: Sequence[LinkFunnel]) -> Table:
     """The "top links" table: each link's funnel and revenue per currency."""
     return Table(
-        ["Link", "Views", "Checkouts started", "Paid", "Conversion", "Revenue", "Net revenue"],
+        [
+            "Link",
+            "Views",
+            "Checkouts started",
+            "Paid",
+            "Units sold",
+            "Conversion",
+            "Revenue",
+            "Net revenue",
+        ],
         [
             [
                 f.title,
                 str(f.views),
                 str(f.started),
                 str(f.paid),
+                str(f.units),
                 _percent(f.conversion),
                 ", ".join(money.format_money(r.gross, r.currency) for r in f.revenue) or "—",
                 ", ".join(money.format_money(r.net, r.currency) for r in f.revenue) or "—",

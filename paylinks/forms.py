@@ -23,6 +23,10 @@ class PaymentLinkForm(forms.ModelForm):
     custom_amount_min = forms.CharField(required=False, label="Minimum amount")
     custom_amount_max = forms.CharField(required=False, label="Maximum amount")
     custom_amount_preset = forms.CharField(required=False, label="Suggested amount")
+    # Optional on the form (a form without the quantity fields still saves): empty is 1.
+    quantity_min = forms.IntegerField(
+        required=False, min_value=1, initial=1, label="Minimum quantity"
+    )
     metadata = forms.JSONField(
         required=False,
         initial=dict,
@@ -71,6 +75,8 @@ class PaymentLinkForm(forms.ModelForm):
                 self.add_error(name, str(exc))
         if data.get("metadata") is None:
             data["metadata"] = {}
+        if data.get("quantity_min") is None and "quantity_min" not in self.errors:
+            data["quantity_min"] = 1
         return data
 
     def _post_clean(self) -> None:

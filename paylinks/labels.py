@@ -216,6 +216,9 @@ def price_label(link: PaymentLink) -> str:
 def price_parts(link: PaymentLink) -> tuple[str, str]:
     """(the amount or range with its currency, "" or "customer chooses")."""
     if link.amount_type == AmountType.FIXED and link.amount is not None:
+        if link.quantity_enabled:
+            units = f"each, {link.quantity_floor}–{link.quantity_ceiling} per payment"
+            return money.format_money(link.amount, link.currency), units
         return money.format_money(link.amount, link.currency), ""
     low, high = link.custom_amount_min, link.custom_amount_max
     if low is not None and high is not None:

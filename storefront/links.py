@@ -1,7 +1,8 @@
 """A book page owns its payment link, and keeps it in step only through the links service.
 
 - publish: the link is created (first publish) or updated to the page (title, price or
-  "pay what you like", currency, stock), and reactivated if the page had been unpublished;
+  "pay what you like", currency, stock: the link's payment limit, counted in copies), and
+  reactivated if the page had been unpublished;
 - unpublish or delete: the link is deactivated (its payments and history stay).
 
 Never through the console: a merchant who edits the link there sees the page put it back
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
+from paylinks import money
 from paylinks.models import AmountType, PaymentLink, User
 from paylinks.services.links import (
     payment_link_activate,
@@ -29,6 +31,8 @@ from .models import BookPage
 #: sent to the gateway with every payment).
 PAGE_KEY = "storefront_page"
 NOT_FOR_SALE = "This book is not for sale right now."
+#: The most copies of a book one customer buys in one payment (fewer when less are in stock).
+COPIES_PER_ORDER = 10
 
 
 def link_fields(book: BookPage) -> dict[str, Any]:
@@ -49,9 +53,19 @@ def link_fields(book: BookPage) -> dict[str, Any]:
             custom_amount_min=book.price,
             custom_amount_max=None,
             custom_amount_preset=None,
+            quantity_enabled=False,
         )
     else:
-        fields.update(amount_type=AmountType.FIXED, amount=book.price)
+        # Customers choose how many copies; the stock (payment limit) counts copies.
+        fits = money.maximum_minor(book.currency) // book.price if book.price else 1
+        most = min(COPIES_PER_ORDER, book.stock_limit or COPIES_PER_ORDER, max(1, fits))
+        fields.update(
+            amount_type=AmountType.FIXED,
+            amount=book.price,
+            quantity_enabled=True,
+            quantity_min=1,
+            quantity_max=most,
+        )
     return fields
 
 

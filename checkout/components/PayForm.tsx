@@ -2,6 +2,7 @@
 
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 
+import { QuantityInput, parseQuantity } from "@/components/QuantityInput";
 import { checkAmount } from "@/lib/amount";
 import { payLabel } from "@/lib/money";
 import type { FormFlash } from "@/lib/request";
@@ -25,11 +26,13 @@ interface Props {
   decimals: number;
   step: number;
   custom: CustomAmount | null;
+  /** A fixed price the customer buys one or more of: the unit price in minor units. */
+  quantity?: { min: number; max: number; unit: number; unitText: string } | null;
   payLabel: string;
   flash: FormFlash | null;
 }
 
-type Errors = { amount?: string; email?: string; form?: string };
+type Errors = { amount?: string; email?: string; quantity?: string; form?: string };
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** Codes that close the link for good: show its own page (with its HTTP status). A
@@ -45,7 +48,7 @@ const CLOSED = new Set(["expired", "inactive", "not_found"]);
  * per page render, so even two posts of the same form start one checkout.
  */
 export function PayForm(props: Props) {
-  const { slug, custom, flash } = props;
+  const { slug, custom, flash, quantity } = props;
   const [key, setKey] = useState(props.idempotencyKey);
   const [errors, setErrors] = useState<Errors>(() =>
     flash ? (flash.field ? { [flash.field]: flash.message } : { form: flash.message }) : {},
@@ -71,6 +74,29 @@ export function PayForm(props: Props) {
     window.addEventListener("pageshow", onShow);
     return () => window.removeEventListener("pageshow", onShow);
   }, []);
+
+  // What the customer typed comes back with the server's error (without JavaScript).
+  const typedQuantity = flash?.quantity && /^\d{1,6}$/.test(flash.quantity) ? flash.quantity : "";
+  const initialText = quantity ? typedQuantity || String(quantity.min) : "1";
+  const initialQuantity = quantity ? parseQuantity(initialText, quantity.min, quantity.max) : 1;
+  const showQuantity = useCallback(
+    (units: number | null) => {
+      if (!quantity) return;
+      if (units !== null) setErrors((found) => (found.quantity ? { ...found, quantity: undefined } : found));
+      // Display only: the server multiplies the price by the quantity it accepts.
+      setLabel(
+        units === null
+          ? "Pay"
+          : payLabel(quantity.unit * units, props.currency, props.locale, { exponent: props.exponent, places: props.decimals }),
+      );
+    },
+    [quantity, props.currency, props.locale, props.exponent, props.decimals],
+  );
+
+  useEffect(() => {
+    if (quantity && initialQuantity !== quantity.min) showQuantity(initialQuantity);
+    if (flash?.field === "quantity") document.getElementById("quantity")?.focus();
+  }, [quantity, initialQuantity, showQuantity]);
 
   const showAmount = useCallback(
     (typed: string) => {
@@ -112,6 +138,9 @@ export function PayForm(props: Props) {
       const email = String(data.get("email") ?? "").trim();
       if (!email) found.email = "Enter your e-mail address for the receipt.";
       else if (!EMAIL_RE.test(email) || email.length > 254) found.email = "Enter a valid e-mail address, like name@example.com.";
+      if (quantity && parseQuantity(String(data.get("quantity") ?? ""), quantity.min, quantity.max) === null) {
+        found.quantity = `Choose a quantity from ${quantity.min} to ${quantity.max}.`;
+      }
       if (custom) {
         const check = checkAmount(String(data.get("amount") ?? ""), {
           currency: props.currency,
@@ -137,8 +166,9 @@ export function PayForm(props: Props) {
     const form = event.currentTarget;
     const { errors: found, amount } = validate(form);
     setErrors(found);
-    if (found.amount || found.email) {
-      (found.amount ? amountRef : emailRef).current?.focus();
+    if (found.amount || found.email || found.quantity) {
+      if (found.quantity) document.getElementById("quantity")?.focus();
+      else (found.amount ? amountRef : emailRef).current?.focus();
       return;
     }
     submitting.current = true;
@@ -175,8 +205,9 @@ export function PayForm(props: Props) {
     }
     const message = data.error?.message || "Payments are not available right now. Please try again in a moment.";
     const field = data.error?.field;
-    setErrors(field === "amount" || field === "email" ? { [field]: message } : { form: message });
-    if (field === "amount") amountRef.current?.focus();
+    setErrors(field === "amount" || field === "email" || field === "quantity" ? { [field]: message } : { form: message });
+    if (field === "quantity") document.getElementById("quantity")?.focus();
+    else if (field === "amount") amountRef.current?.focus();
     else if (field === "email") emailRef.current?.focus();
     submitting.current = false;
     setBusy(false);
@@ -195,6 +226,18 @@ export function PayForm(props: Props) {
       aria-describedby={errors.form ? "form-error" : undefined}
     >
       <input type="hidden" name="idempotency_key" value={key} />
+      {quantity ? (
+        <QuantityInput
+          min={quantity.min}
+          max={quantity.max}
+          initial={initialText}
+          unitText={quantity.unitText}
+          enhanced={enhanced}
+          invalid={Boolean(errors.quantity)}
+          error={errors.quantity}
+          onChange={showQuantity}
+        />
+      ) : null}
       {custom ? (
         <div className={`field${amountInvalid ? " has-error" : ""}`}>
           <label htmlFor="amount">

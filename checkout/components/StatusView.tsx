@@ -18,7 +18,10 @@ const RECEIPT_WAIT_MS = 60 * 1000;
 
 export type Shown = PublicStatus &
   Partial<
-    Pick<CheckoutStatus, "payment_intent_id" | "after_payment" | "failure" | "link" | "merchant" | "completed_at" | "receipt_sent">
+    Pick<
+      CheckoutStatus,
+      "payment_intent_id" | "after_payment" | "failure" | "link" | "merchant" | "completed_at" | "receipt_sent" | "quantity"
+    >
   >;
 
 interface Props {
@@ -158,7 +161,7 @@ export function StatusBody({
         {owner && shown.link ? (
           <div>
             <dt>Item</dt>
-            <dd data-testid="status-item">{shown.link.title}</dd>
+            <dd data-testid="status-item">{itemLabel(shown.link.title, shown.quantity)}</dd>
           </div>
         ) : null}
         <div>
@@ -220,4 +223,9 @@ function hostOf(url: string): string {
   } catch {
     return url;
   }
+}
+
+/** What was bought: "2 × Moby-Dick", or the title alone for one. */
+export function itemLabel(title: string, quantity: number | undefined): string {
+  return quantity && quantity !== 1 ? `${quantity} × ${title}` : title;
 }

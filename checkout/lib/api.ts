@@ -68,7 +68,7 @@ export function getLink(slug: string, headers: Record<string, string> = {}): Pro
 
 export function createCheckout(
   slug: string,
-  body: { email?: string; amount?: string },
+  body: { email?: string; amount?: string; quantity?: string },
   idempotencyKey: string,
   headers: Record<string, string> = {},
 ): Promise<Result<CheckoutCreated>> {

@@ -1,6 +1,6 @@
 /** What the customer is told when the API (or the network) says no. Pure: used on both sides. */
 
-export type Field = "amount" | "email" | null;
+export type Field = "amount" | "email" | "quantity" | null;
 
 export interface CustomerError {
   code: string;
@@ -19,6 +19,8 @@ const GENERIC: Record<string, string> = {
   places_held: "All places are being paid for right now. Nothing was charged; try again in a few minutes.",
   too_many_checkouts: "You already have checkouts open for this link. Finish or cancel one, or try again later.",
   invalid_amount: "Check the amount.",
+  invalid_quantity: "Check the quantity.",
+  quantity_unavailable: "Fewer are left than you asked for: choose a smaller quantity.",
   invalid_email: "Enter a valid e-mail address.",
   rate_limited: "Too many attempts from your connection. Please wait a minute and try again.",
   gateway_unavailable: "The payment provider could not start the checkout. Please try again.",
@@ -27,11 +29,18 @@ const GENERIC: Record<string, string> = {
   idempotency_conflict: "This checkout was already started. Reload the page to start a new one.",
 };
 
-const FIELDS: Record<string, Field> = { invalid_amount: "amount", invalid_email: "email" };
+const FIELDS: Record<string, Field> = {
+  invalid_amount: "amount",
+  invalid_email: "email",
+  invalid_quantity: "quantity",
+  quantity_unavailable: "quantity",
+};
 
 /** Codes whose server message is written for customers and worth showing as is. */
 const SHOW_SERVER_MESSAGE = new Set([
   "invalid_amount",
+  "invalid_quantity",
+  "quantity_unavailable",
   "invalid_email",
   "inactive",
   "sold_out",

@@ -36,7 +36,9 @@ export interface FormFlash {
   slug: string;
   email: string;
   amount: string;
-  field: "amount" | "email" | null;
+  /** The quantity the customer posted (links with a quantity). */
+  quantity?: string;
+  field: "amount" | "email" | "quantity" | null;
   message: string;
 }
 
@@ -53,7 +55,8 @@ export function readFlash(value: string | null | undefined, slug: string): FormF
       slug,
       email: String(flash.email ?? "").slice(0, 254),
       amount: String(flash.amount ?? "").slice(0, 32),
-      field: flash.field === "amount" || flash.field === "email" ? flash.field : null,
+      quantity: String(flash.quantity ?? "").slice(0, 6),
+      field: flash.field === "amount" || flash.field === "email" || flash.field === "quantity" ? flash.field : null,
       message: String(flash.message ?? "").slice(0, 500),
     };
   } catch {

@@ -34,6 +34,10 @@ export interface PublicLink {
   amount_type: "fixed" | "customer";
   amount: Money | null;
   custom_amount: { min: Money; max: Money; preset: Money | null } | null;
+  /** A fixed price the customer buys one or more of (null: one). Optional: older APIs lack it. */
+  quantity?: { min: number; max: number } | null;
+  /** A limited link: units a customer can start paying for now (null: no limit). */
+  units_left?: number | null;
   collect: { email: boolean; name: boolean; phone: boolean; billing_address: boolean };
   expires_at: string | null;
   inactive_message: string | null;
@@ -48,6 +52,8 @@ export interface CheckoutCreated {
   session_id: string;
   payment_id: string;
   amount: Money;
+  unit_amount?: Money;
+  quantity?: number;
   currency: string;
   currency_exponent: number;
   currency_decimals: number;
@@ -69,6 +75,9 @@ export interface CheckoutStatus {
   status: PaymentStatus;
   processing: boolean;
   amount: Money;
+  /** One unit's price and the units bought. Optional: older APIs lack them. */
+  unit_amount?: Money;
+  quantity?: number;
   currency: string;
   currency_exponent: number;
   currency_decimals: number;

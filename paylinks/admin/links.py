@@ -22,6 +22,7 @@ from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 from unfold.forms import BaseDialogForm
 from unfold.widgets import (
+    UnfoldAdminIntegerFieldWidget,
     UnfoldAdminSelectWidget,
     UnfoldAdminTextareaWidget,
     UnfoldAdminTextInputWidget,
@@ -32,8 +33,9 @@ from paylinks import money, permissions
 from paylinks.forms import PaymentLinkForm
 from paylinks.labels import price_label, price_parts
 from paylinks.models import LinkState, Merchant, PaymentLink
+from paylinks.models.links import QUANTITY_CEILING
 from paylinks.qr import qr_svg
-from paylinks.selectors.links import link_state, with_state
+from paylinks.selectors.links import link_state, units_sold, with_state
 from paylinks.services import links as link_services
 
 from . import display as ui
@@ -50,8 +52,21 @@ def state_note(link: PaymentLink, state: LinkState) -> str:
     if state == LinkState.EXPIRED:
         return "It expired: set a later expiry date to take payments again."
     if state == LinkState.SOLD_OUT:
+        if link.quantity_enabled:
+            return "All its units are sold: raise the limit to sell more."
         return "Its payment limit is reached: raise the limit to take more payments."
     return ""
+
+
+def units_sold_label(link: PaymentLink) -> str:
+    """How many units a link with a quantity sold ("12 of 40 units sold, 28 left")."""
+    if not link.quantity_enabled:
+        return ""
+    sold = units_sold(link)
+    if link.payment_limit is not None:
+        left = max(0, link.payment_limit - sold)
+        return f"{sold} of {link.payment_limit} units sold, {left} left"
+    return f"{sold} unit{'s' if sold != 1 else ''} sold"
 
 
 def link_funnel_context(request: HttpRequest, link: PaymentLink) -> dict[str, Any]:
@@ -149,6 +164,14 @@ class ConsoleLinkForm(PaymentLinkForm):
         widget=MoneyInput(),
         help_text="Pre-filled on the payment page; the customer can change it.",
     )
+    quantity_min = forms.IntegerField(
+        required=False,
+        min_value=1,
+        initial=1,
+        label="Minimum quantity",
+        widget=UnfoldAdminIntegerFieldWidget(),
+        help_text="Empty: 1.",
+    )
     metadata = forms.JSONField(
         required=False,
         initial=dict,
@@ -180,7 +203,20 @@ class ConsoleLinkForm(PaymentLinkForm):
             "description": ("Description", "Optional. Shown under the title."),
             "amount_type": ("Price type", None),
             "expires_at": ("Expires", None),
-            "payment_limit": ("Payment limit", "Optional. Stop after this many paid payments."),
+            "payment_limit": (
+                "Payment limit",
+                "Optional. Stop after this many paid payments (with a quantity: after this "
+                "many units are sold, such as your stock).",
+            ),
+            "quantity_enabled": (
+                "Customers choose a quantity",
+                "They buy one or more at the price; the total is the price times the quantity.",
+            ),
+            "quantity_min": ("Minimum quantity", None),
+            "quantity_max": (
+                "Maximum quantity",
+                f"Optional. At most {QUANTITY_CEILING} per payment.",
+            ),
             "after_payment": ("After paying, customers", None),
             "confirmation_message": (
                 "Confirmation message",
@@ -216,6 +252,8 @@ PRICE_FIELDS = [
     "amount",
     ("custom_amount_min", "custom_amount_max"),
     "custom_amount_preset",
+    "quantity_enabled",
+    ("quantity_min", "quantity_max"),
 ]
 
 # In a read-only view, amounts are shown formatted with their currency, not in minor units.
@@ -247,6 +285,7 @@ LINK_COLUMNS = [
     exports.Column("maximum_minor", lambda link: exports.minor(link.custom_amount_max)),
     exports.Column("maximum", lambda link: exports.major(link.custom_amount_max, link.currency)),
     exports.Column("paid_payments", lambda link: getattr(link, "completed_count", "")),
+    exports.Column("quantity", lambda link: "yes" if link.quantity_enabled else "no"),
     exports.Column("payment_limit", lambda link: link.payment_limit or ""),
     exports.Column("expires_at", lambda link: exports.when(link.expires_at)),
     exports.Column("created_at", lambda link: exports.when(link.created_at)),
@@ -286,6 +325,9 @@ class PaymentLinkAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
         "custom_amount_min": "amount_type == 'customer'",
         "custom_amount_max": "amount_type == 'customer'",
         "custom_amount_preset": "amount_type == 'customer'",
+        "quantity_enabled": "amount_type == 'fixed'",
+        "quantity_min": "amount_type == 'fixed' && quantity_enabled",
+        "quantity_max": "amount_type == 'fixed' && quantity_enabled",
         "confirmation_message": "after_payment == 'message'",
         "redirect_url": "after_payment == 'redirect'",
     }
@@ -326,7 +368,10 @@ class PaymentLinkAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
     @display(description="Paid", ordering="completed_count")
     def completed(self, obj: PaymentLink) -> str:
         count = getattr(obj, "completed_count", 0)
-        return ui.nowrap(f"{count} of {obj.payment_limit}") if obj.payment_limit else str(count)
+        units = " units" if obj.quantity_enabled else ""
+        if obj.payment_limit:
+            return ui.nowrap(f"{count} of {obj.payment_limit}{units}")
+        return ui.nowrap(f"{count}{units}")
 
     @display(description="Share")
     def share(self, obj: PaymentLink) -> str:
@@ -466,6 +511,7 @@ class PaymentLinkAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
                 "price": price_label(obj),  # type: ignore[arg-type]
                 "open_attrs": {"target": "_blank", "rel": "noopener"},
                 "note": state_note(obj, state),  # type: ignore[arg-type]
+                "sold": units_sold_label(obj),  # type: ignore[arg-type]
             }
             context["funnel"] = link_funnel_context(request, obj)  # type: ignore[arg-type]
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -275,6 +275,8 @@ PAYMENT_COLUMNS = [
     exports.Column("currency", lambda p: p.currency),
     exports.Column("amount_minor", lambda p: exports.minor(p.amount)),
     exports.Column("amount", lambda p: exports.major(p.amount, p.currency)),
+    exports.Column("quantity", lambda p: p.quantity),
+    exports.Column("unit_amount", lambda p: exports.major(p.unit_price, p.currency)),
     exports.Column("refunded_minor", lambda p: exports.minor(p.amount_refunded)),
     exports.Column("refunded", lambda p: exports.major(p.amount_refunded, p.currency)),
     exports.Column("method", lambda p: p.payment_method_type),
@@ -300,6 +302,7 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
     list_display = [
         "reference",
         "amount_label",
+        "quantity_label",
         "status_badge",
         "method",
         "link_title",
@@ -337,6 +340,7 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
                 "fields": [
                     "status_label",
                     ("amount_label", "refunded_label"),
+                    "quantity_label",
                     ("method", "link_admin"),
                     ("started", "paid_at"),
                     "failure",
@@ -425,6 +429,12 @@ class PaymentAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
     @display(description="Amount", ordering="amount")
     def amount_label(self, obj: Payment) -> str:
         return ui.nowrap(obj.amount_display)
+
+    @display(description="Qty", ordering="quantity")
+    def quantity_label(self, obj: Payment) -> str:
+        if obj.quantity == 1 and obj.unit_amount is None:
+            return "1"
+        return ui.nowrap(f"{obj.quantity} × {money.format_money(obj.unit_price, obj.currency)}")
 
     @display(description="Refunded")
     def refunded_label(self, obj: Payment) -> str:

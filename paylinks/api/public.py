@@ -83,22 +83,26 @@ def currency_data(code: str) -> dict[str, Any]:
 PLACES_HELD = "places_held"
 
 
-def public_state(link: PaymentLink) -> tuple[str, int | None]:
-    """The link's state as a customer meets it now, and for ``places_held`` in how many
-    seconds the first open checkout expires (None when only slow payments hold places)."""
+def public_state(link: PaymentLink) -> tuple[str, int | None, int | None]:
+    """The link's state as a customer meets it now, for ``places_held`` in how many
+    seconds the first open checkout expires (None when only slow payments hold places),
+    and for a limited link the units (places) a customer can start paying for now."""
     now = timezone.now()
     if link.payment_limit is None:
-        return link_state(link, now), None
+        return link_state(link, now), None, None
     places = link_places(link, now)
     state = link.state_at(now, places.completed)
+    left = max(0, link.payment_limit - places.held)
     if state != LinkState.ACTIVE or places.held < link.payment_limit:
-        return state, None
+        return state, None, left
     if places.next_free_at is None:
-        return PLACES_HELD, None
-    return PLACES_HELD, max(1, math.ceil((places.next_free_at - now).total_seconds()))
+        return PLACES_HELD, None, left
+    return PLACES_HELD, max(1, math.ceil((places.next_free_at - now).total_seconds())), left
 
 
-def link_data(link: PaymentLink, state: str, retry_after: int | None = None) -> dict[str, Any]:
+def link_data(
+    link: PaymentLink, state: str, retry_after: int | None = None, units_left: int | None = None
+) -> dict[str, Any]:
     custom = None
     if link.amount_type == AmountType.CUSTOMER:
         custom = {
@@ -116,6 +120,10 @@ def link_data(link: PaymentLink, state: str, retry_after: int | None = None) -> 
         "amount_type": link.amount_type,
         "amount": _money(link.amount, link.currency),
         "custom_amount": custom,
+        "quantity": {"min": link.quantity_floor, "max": link.quantity_ceiling}
+        if link.quantity_enabled and link.amount_type == AmountType.FIXED
+        else None,
+        "units_left": units_left,
         "collect": {
             "email": True,
             "name": link.collect_name,
@@ -150,8 +158,8 @@ def _link_read(slug: str) -> dict[str, Any]:
     link = link_get_public(slug)
     if link is None:
         raise ApiError("not_found", "This payment link does not exist.", 404)
-    state, retry_after = public_state(link)
-    return link_data(link, state, retry_after)
+    state, retry_after, units_left = public_state(link)
+    return link_data(link, state, retry_after, units_left)
 
 
 class LinkView(PublicView):
@@ -218,6 +226,7 @@ class CheckoutCreateView(PublicView):
         started = payment_services.checkout_start(
             slug=slug,
             amount=data.get("amount"),
+            quantity=data.get("quantity"),
             email=data["email"],
             idempotency_key=key,
             client=client_ident(request),
@@ -228,6 +237,8 @@ class CheckoutCreateView(PublicView):
             "session_id": started.session_id,
             "payment_id": payment.public_id,
             "amount": _money(payment.amount, payment.currency),
+            "unit_amount": _money(payment.unit_price, payment.currency),
+            "quantity": payment.quantity,
             **currency_data(payment.currency),
             "expires_at": payment.expires_at.isoformat() if payment.expires_at else None,
         }
@@ -275,6 +286,8 @@ class CheckoutStatusView(PublicView):
                 "processing": payment.status == PaymentStatus.PENDING
                 and payment.session_completed_at is not None,
                 "amount": _money(payment.amount, payment.currency),
+                "unit_amount": _money(payment.unit_price, payment.currency),
+                "quantity": payment.quantity,
                 **currency_data(payment.currency),
                 "payment_intent_id": payment.payment_intent_id or None,
                 "completed_at": payment.completed_at,

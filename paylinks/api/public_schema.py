@@ -47,6 +47,14 @@ class PublicCustomAmount(serializers.Serializer):
     preset = PublicMoney(allow_null=True)
 
 
+class PublicQuantity(serializers.Serializer):
+    min = serializers.IntegerField(help_text="The fewest units one payment buys.")
+    max = serializers.IntegerField(
+        help_text="The most units one payment buys (the link's maximum, at most 999, and no "
+        "more than the currency's largest charge allows); units_left may be lower."
+    )
+
+
 class PublicCollect(serializers.Serializer):
     email = serializers.BooleanField()
     name = serializers.BooleanField()
@@ -63,6 +71,16 @@ class PublicLink(PublicCurrency):
     amount_type = serializers.ChoiceField(choices=AmountType.choices)
     amount = PublicMoney(allow_null=True)
     custom_amount = PublicCustomAmount(allow_null=True)
+    quantity = PublicQuantity(
+        allow_null=True,
+        help_text="When the customer chooses how many units to buy (fixed-amount links "
+        "only); null: one.",
+    )
+    units_left = serializers.IntegerField(
+        allow_null=True,
+        help_text="A limited link: the units (payments, for a link without a quantity) a "
+        "customer can still start paying for now; null without a limit.",
+    )
     collect = PublicCollect()
     expires_at = serializers.DateTimeField(allow_null=True)
     inactive_message = serializers.CharField(allow_null=True)
@@ -121,6 +139,18 @@ class CustomerAmount(serializers.Field):
         return value
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string"}, {"type": "null"}],
+        "description": "For a link with a quantity: how many units to buy, a whole number "
+        "within the link's quantity.min and quantity.max (default: the minimum). The "
+        "server computes the total.",
+    }
+)
+class CustomerQuantity(CustomerAmount):
+    """Passed to the checkout service as sent: it alone decides what a quantity is."""
+
+
 class PublicRequest(serializers.Serializer):
     """A JSON object, or the answer every public endpoint gives to anything else.
 
@@ -141,6 +171,7 @@ class PublicRequest(serializers.Serializer):
 class PublicCheckoutRequest(PublicRequest):
     email = Text(max_length=254, default="")
     amount = CustomerAmount()
+    quantity = CustomerQuantity()
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
@@ -156,7 +187,9 @@ class PublicCheckoutStarted(PublicCurrency):
     checkout_url = serializers.CharField()
     session_id = serializers.CharField()
     payment_id = serializers.CharField()
-    amount = PublicMoney()
+    amount = PublicMoney(help_text="The total: unit_amount x quantity.")
+    unit_amount = PublicMoney()
+    quantity = serializers.IntegerField()
     expires_at = serializers.DateTimeField(allow_null=True)
 
 
@@ -180,7 +213,9 @@ class PublicCheckoutStatus(PublicCurrency):
     session_id = serializers.CharField()
     status = serializers.ChoiceField(choices=PaymentStatus.choices)
     processing = serializers.BooleanField()
-    amount = PublicMoney()
+    amount = PublicMoney(help_text="The total: unit_amount x quantity.")
+    unit_amount = PublicMoney()
+    quantity = serializers.IntegerField()
     payment_intent_id = serializers.CharField(allow_null=True)
     completed_at = serializers.DateTimeField(
         allow_null=True, help_text="When the payment succeeded or failed (UTC); null while pending."

@@ -22,7 +22,12 @@ PAYMENT = {
             "type": "string",
             "enum": ["succeeded", "failed", "expired", "partially_refunded", "refunded"],
         },
-        "amount": {"type": "integer", "description": "In the currency's minor unit."},
+        "amount": {
+            "type": "integer",
+            "description": "In the currency's minor unit: unit_amount x quantity.",
+        },
+        "unit_amount": {"type": "integer", "description": "One unit's price, minor units."},
+        "quantity": {"type": "integer", "description": "Units bought (1 without quantity)."},
         "amount_refunded": {"type": "integer", "description": "In the currency's minor unit."},
         "currency": {"type": "string", "description": "ISO 4217 code, e.g. USD."},
         "amount_display": {"type": "string", "description": "e.g. 25.00 USD"},
@@ -74,10 +79,19 @@ LINK = {
             "description": "Minor units; null: customer chooses.",
         },
         "expires_at": {"type": ["string", "null"], "format": "date-time"},
-        "payment_limit": {"type": ["integer", "null"]},
+        "quantity": {
+            "type": ["object", "null"],
+            "description": "When the customer chooses a quantity: the units one payment buys.",
+            "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}},
+        },
+        "payment_limit": {
+            "type": ["integer", "null"],
+            "description": "Payments, or units on a link with a quantity.",
+        },
         "completed_payments": {
             "type": ["integer", "null"],
-            "description": "On link.sold_out: the completed payments that reached the limit.",
+            "description": "On link.sold_out: the completed payments (units, on a link with a "
+            "quantity) that reached the limit.",
         },
         "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
     },

@@ -108,6 +108,16 @@ class CheckoutRequest:
     collect_phone: bool = False
     collect_billing_address: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
+    #: ``amount`` is ``unit_amount`` x ``quantity`` (Paylinks computed it); a request made
+    #: without them is one unit of ``amount``.
+    unit_amount: int | None = None
+    quantity: int = 1
+    #: (minimum, maximum) when the customer may change the quantity on the gateway's page.
+    adjustable_quantity: tuple[int, int] | None = None
+
+    @property
+    def unit_price(self) -> int:
+        return self.unit_amount if self.unit_amount is not None else self.amount
 
     @property
     def reference_metadata(self) -> dict[str, str]:
@@ -161,6 +171,9 @@ class CheckoutSession:
     #: The gateway's id for that failed attempt (its charge), when it has one.
     last_error_attempt: str = ""
     expires_at: datetime | None = None
+    #: The quantity of the session's one line item, when the gateway reports it (the
+    #: customer may have changed it on the gateway's page); ``amount_total`` is for it.
+    quantity: int | None = None
 
     @property
     def failure_reason(self) -> str:

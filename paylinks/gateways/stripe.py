@@ -27,6 +27,7 @@ from stripe.checkout import Session
 from stripe.params import RefundCreateParams
 from stripe.params.checkout import (
     SessionCreateParams,
+    SessionCreateParamsLineItem,
     SessionCreateParamsLineItemPriceDataProductData,
     SessionExpireParams,
     SessionRetrieveParams,
@@ -62,8 +63,10 @@ EXPIRY_MARGIN: Final = timedelta(seconds=60)
 EXPIRY_LIFT_GRACE: Final = timedelta(minutes=5)
 
 #: What retrieve (and expire) expand: the intent, its latest charge (the method's details
-#: and the amount refunded) and its PaymentMethod (the method before any charge exists).
+#: and the amount refunded), its PaymentMethod (the method before any charge exists), and
+#: the line items (the quantity, which the customer may have changed on Stripe's page).
 SESSION_EXPAND: Final = (
+    "line_items",
     "payment_intent",
     "payment_intent.latest_charge",
     "payment_intent.payment_method",
@@ -200,19 +203,22 @@ class StripeGateway(Gateway):
         if request.description:
             product["description"] = request.description
         metadata = request.reference_metadata
+        item: SessionCreateParamsLineItem = {
+            "price_data": {
+                "currency": request.currency.lower(),
+                # Minor units, already valid for the currency (paylinks.money); Stripe
+                # charges unit_amount x quantity, the total Paylinks computed.
+                "unit_amount": request.unit_price,
+                "product_data": product,
+            },
+            "quantity": request.quantity,
+        }
+        if request.adjustable_quantity is not None:
+            low, high = request.adjustable_quantity
+            item["adjustable_quantity"] = {"enabled": True, "minimum": low, "maximum": high}
         params: SessionCreateParams = {
             "mode": "payment",
-            "line_items": [
-                {
-                    "price_data": {
-                        "currency": request.currency.lower(),
-                        # Minor units, already valid for the currency (paylinks.money).
-                        "unit_amount": request.amount,
-                        "product_data": product,
-                    },
-                    "quantity": 1,
-                }
-            ],
+            "line_items": [item],
             "client_reference_id": request.payment_public_id,
             "metadata": dict(metadata),
             # The same metadata on the PaymentIntent, so intent and charge events (and the
@@ -322,6 +328,7 @@ class StripeGateway(Gateway):
             # The charge the failed attempt made; none for a failed 3-D Secure step.
             last_error_attempt=str(getattr(error, "charge", None) or ""),
             expires_at=datetime.fromtimestamp(session.expires_at, tz=UTC),
+            quantity=_quantity(session),
         )
 
 
@@ -386,6 +393,16 @@ def _payment_method(
             return PaymentMethodInfo("sepa_debit", last4=method.sepa_debit.last4 or "")
         return PaymentMethodInfo(method.type)
     return None
+
+
+def _quantity(session: Session) -> int | None:
+    """The quantity of the session's one line item, when ``line_items`` was expanded."""
+    items = getattr(session, "line_items", None)
+    data = getattr(items, "data", None) if items is not None else None
+    if not data:
+        return None
+    quantity = getattr(data[0], "quantity", None)
+    return int(quantity) if quantity else None
 
 
 def _customer_name(details: Session.CustomerDetails | None) -> str:

@@ -11,16 +11,18 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name="paymentlink",
-            name="completed_payments",
+            name="units_sold",
             field=models.PositiveBigIntegerField(
                 default=0,
                 editable=False,
-                help_text="Payments of this link that took money: kept in the transaction of every payment's change (paylinks.services.rollups), rebuilt by rebuild_rollups.",
+                help_text="Units bought by this link's payments that took money (one per payment without a quantity): kept in the transaction of every payment's change (paylinks.services.rollups), rebuilt by rebuild_rollups.",
             ),
         ),
         # Existing links start from their payments as they are (later changes move it).
+        # Payments from before quantities are one unit each, so counting them is summing
+        # their units (0017_merge recounts with the quantities once both exist).
         migrations.RunSQL(
-            "UPDATE paylinks_paymentlink SET completed_payments = ("
+            "UPDATE paylinks_paymentlink SET units_sold = ("
             "SELECT COUNT(*) FROM paylinks_payment p WHERE p.link_id = paylinks_paymentlink.id "
             "AND p.status IN ('succeeded', 'partially_refunded', 'refunded'))",
             migrations.RunSQL.noop,

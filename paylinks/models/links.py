@@ -26,6 +26,10 @@ METADATA_RESERVED_PREFIX = "paylinks_"
 METADATA_MAX_KEYS = 50 - 3
 METADATA_KEY_MAX = 40
 METADATA_VALUE_MAX = 500
+#: The most units one payment may buy: Stripe Checkout's own ceiling for an adjustable
+#: quantity (``adjustable_quantity.maximum`` is at most 999), kept for every gateway so a
+#: link behaves the same on all of them.
+QUANTITY_CEILING = 999
 
 http_url = URLValidator(
     schemes=["http", "https"], message="Enter a web address that starts with http:// or https://."
@@ -128,18 +132,35 @@ class PaymentLink(models.Model):
     custom_amount_min = models.PositiveBigIntegerField(null=True, blank=True)
     custom_amount_max = models.PositiveBigIntegerField(null=True, blank=True)
     custom_amount_preset = models.PositiveBigIntegerField(null=True, blank=True)
+    quantity_enabled = models.BooleanField(
+        "customer chooses a quantity",
+        default=False,
+        help_text="Fixed-amount links only: the customer buys one or more units at the price.",
+    )
+    quantity_min = models.PositiveIntegerField(
+        "minimum quantity", default=1, validators=[MinValueValidator(1)]
+    )
+    quantity_max = models.PositiveIntegerField(
+        "maximum quantity",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=f"Empty: up to {QUANTITY_CEILING}, or as many as the largest charge allows.",
+    )
     expires_at = models.DateTimeField("expires at", null=True, blank=True)
     payment_limit = models.PositiveIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="Stop accepting payments after this many have completed.",
+        help_text="Stop accepting payments after this many have completed (with a "
+        "quantity: after this many units are sold).",
     )
-    completed_payments = models.PositiveBigIntegerField(
+    units_sold = models.PositiveBigIntegerField(
         default=0,
         editable=False,
-        help_text="Payments of this link that took money: kept in the transaction of every "
-        "payment's change (paylinks.services.rollups), rebuilt by rebuild_rollups.",
+        help_text="Units bought by this link's payments that took money (one per payment "
+        "without a quantity): kept in the transaction of every payment's change "
+        "(paylinks.services.rollups), rebuilt by rebuild_rollups.",
     )
     is_active = models.BooleanField("active", default=True)
     inactive_message = models.TextField(
@@ -192,6 +213,15 @@ class PaymentLink(models.Model):
                 condition=Q(payment_limit__isnull=True) | Q(payment_limit__gte=1),
                 name="link_limit_positive",
             ),
+            models.CheckConstraint(
+                condition=Q(quantity_enabled=False) | Q(amount_type="fixed"),
+                name="link_quantity_fixed_only",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_min__gte=1)
+                & (Q(quantity_max__isnull=True) | Q(quantity_max__gte=models.F("quantity_min"))),
+                name="link_quantity_min_lte_max",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -227,6 +257,19 @@ class PaymentLink(models.Model):
     @property
     def effective_max(self) -> int:
         return self.custom_amount_max or money.maximum_minor(self.currency)
+
+    @property
+    def quantity_ceiling(self) -> int:
+        """The most units one payment may buy: the link's maximum, Stripe's 999, and as
+        many as fit the currency's largest charge at the link's price."""
+        if not self.quantity_enabled or not self.amount:
+            return 1
+        fits = money.maximum_minor(self.currency) // self.amount
+        return max(0, min(self.quantity_max or QUANTITY_CEILING, QUANTITY_CEILING, fits))
+
+    @property
+    def quantity_floor(self) -> int:
+        return self.quantity_min if self.quantity_enabled else 1
 
     @property
     def effective_inactive_message(self) -> str:
@@ -287,6 +330,7 @@ class PaymentLink(models.Model):
             self._clean_fixed(add)
         else:
             self._clean_customer_chooses(add)
+        self._clean_quantity(add)
         self._clean_expiry(add)
         if self.after_payment == AfterPayment.REDIRECT and not self.redirect_url:
             add("redirect_url", "Enter the web address customers go to after paying.")
@@ -315,6 +359,44 @@ class PaymentLink(models.Model):
             add(
                 "custom_amount_preset",
                 "The suggested amount must lie between the minimum and maximum.",
+            )
+
+    def _clean_quantity(self, add: Any) -> None:
+        if not self.quantity_enabled:
+            self.quantity_min, self.quantity_max = 1, None
+            return
+        if self.amount_type != AmountType.FIXED:
+            add(
+                "quantity_enabled",
+                "Only a fixed-amount link can sell a quantity: "
+                "a customer who chooses the amount pays once.",
+            )
+            return
+        low, high = self.quantity_min, self.quantity_max
+        if low is None or low < 1:
+            add("quantity_min", "The minimum quantity is at least 1.")
+            return
+        if high is not None and high < low:
+            add("quantity_max", "The maximum quantity must be at least the minimum.")
+        for field, value in (("quantity_min", low), ("quantity_max", high)):
+            if value is not None and value > QUANTITY_CEILING:
+                add(field, f"A customer can buy at most {QUANTITY_CEILING} units at once.")
+        if self.amount and self.currency:
+            largest = money.maximum_minor(self.currency)
+            fits = largest // self.amount
+            for field, value in (("quantity_min", low), ("quantity_max", high)):
+                if value is not None and value > fits:
+                    add(
+                        field,
+                        f"{value} × {money.format_money(self.amount, self.currency)} is more "
+                        f"than the largest charge, {money.format_money(largest, self.currency)}: "
+                        f"choose at most {fits}.",
+                    )
+        if self.payment_limit is not None and low > self.payment_limit:
+            add(
+                "quantity_min",
+                f"The minimum quantity is more than the link's limit of {self.payment_limit} "
+                "units: nobody could buy.",
             )
 
     def _clean_expiry(self, add: Any) -> None:

@@ -69,6 +69,7 @@ ROLLUP_FIELDS = (
     "failure_code",
     "amount",
     "amount_refunded",
+    "quantity",
 )
 PARTIALLY_LOADED = "partially loaded"
 
@@ -83,7 +84,16 @@ class Payment(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="payments")
     link = models.ForeignKey(PaymentLink, on_delete=models.PROTECT, related_name="payments")
-    amount = models.PositiveBigIntegerField(help_text="In the currency's minor unit.")
+    amount = models.PositiveBigIntegerField(
+        help_text="In the currency's minor unit: the unit amount times the quantity."
+    )
+    unit_amount = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The price of one unit, in the currency's minor unit (empty on payments "
+        "made before quantities: their amount is one unit's).",
+    )
+    quantity = models.PositiveIntegerField(default=1, help_text="Units bought.")
     currency = models.CharField(max_length=3, choices=money.CURRENCY_CHOICES)
     amount_refunded = models.PositiveBigIntegerField(default=0)
     status = models.CharField(
@@ -178,6 +188,14 @@ class Payment(models.Model):
                 condition=Q(amount_refunded__lte=models.F("amount")),
                 name="payment_refund_lte_amount",
             ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1)
+                & (
+                    Q(unit_amount__isnull=True)
+                    | Q(amount=models.F("unit_amount") * models.F("quantity"))
+                ),
+                name="payment_amount_is_unit_times_quantity",
+            ),
             models.UniqueConstraint(
                 fields=["link", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
@@ -231,6 +249,11 @@ class Payment(models.Model):
     @property
     def amount_display(self) -> str:
         return money.format_money(self.amount, self.currency)
+
+    @property
+    def unit_price(self) -> int:
+        """One unit's price (a payment from before quantities bought one unit)."""
+        return self.unit_amount if self.unit_amount is not None else self.amount
 
 
 class PaymentEvent(models.Model):

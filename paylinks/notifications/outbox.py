@@ -78,6 +78,8 @@ def payment_data(payment: Payment, link: PaymentLink) -> dict[str, Any]:
         "id": payment.public_id,
         "status": payment.status,
         "amount": payment.amount,
+        "unit_amount": payment.unit_price,
+        "quantity": payment.quantity,
         "amount_refunded": payment.amount_refunded,
         "currency": payment.currency,
         "amount_display": money.format_money(payment.amount, payment.currency),
@@ -106,6 +108,9 @@ def link_data(link: PaymentLink, *, completed: int | None = None) -> dict[str, A
         "currency": link.currency,
         "amount": link.amount,
         "expires_at": _iso(link.expires_at),
+        "quantity": {"min": link.quantity_floor, "max": link.quantity_ceiling}
+        if link.quantity_enabled
+        else None,
         "payment_limit": link.payment_limit,
         "completed_payments": completed,
         "metadata": link.metadata or {},

@@ -77,6 +77,11 @@ def recipients(kind: str, event: OutgoingEvent) -> list[str]:
     return list(_team(event.merchant_id, flag).values_list("user__email", flat=True))
 
 
+def item_label(title: str, quantity: int) -> str:
+    """What was bought, as a receipt names it: "2 x Moby-Dick" (a times sign), or the title."""
+    return f"{quantity} × {title}" if quantity != 1 else title
+
+
 def render(kind: str, event: OutgoingEvent, merchant: Merchant) -> tuple[str, str, str]:
     """(subject, text, html) of one e-mail, from the event's snapshot of the payment."""
     data = event.payload["data"]
@@ -89,8 +94,9 @@ def render(kind: str, event: OutgoingEvent, merchant: Merchant) -> tuple[str, st
         "brand": merchant.brand_color,
         "contact": merchant.support_email,
         "payment": data,
-        "item": data["link"]["title"],
+        "item": item_label(data["link"]["title"], int(data.get("quantity") or 1)),
         "amount": money.format_money(data["amount"], currency),
+        "unit_amount": money.format_money(int(data.get("unit_amount") or data["amount"]), currency),
         "refunded": money.format_money(data["amount_refunded"], currency),
         "in_full": event.type == EventType.PAYMENT_REFUNDED,
         "paid_at": _when(moment, merchant),

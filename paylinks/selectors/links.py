@@ -8,13 +8,13 @@ from django.db import connection
 from django.db.models import (
     Case,
     CharField,
-    Count,
     F,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -29,13 +29,14 @@ from paylinks.models.payments import COMPLETED_STATUSES
 def with_state(
     qs: QuerySet[PaymentLink], now: datetime | None = None, *, counted: bool = False
 ) -> QuerySet[PaymentLink]:
-    """Annotate ``completed_count`` and ``state`` (the same rules as ``PaymentLink.state_at``).
+    """Annotate ``completed_count`` (units sold: one per payment unless the link sells a
+    quantity) and ``state`` (the same rules as ``PaymentLink.state_at``).
 
-    ``counted`` reads the count from the link's ``completed_payments`` (kept with every
-    payment's change) instead of counting its payments: no cost per payment.
+    ``counted`` reads the count from the link's ``units_sold`` (kept with every payment's
+    change) instead of summing its payments: no cost per payment.
     """
     now = now or timezone.now()
-    completed = F("completed_payments") if counted else Coalesce(_completed_subquery(), 0)
+    completed = F("units_sold") if counted else Coalesce(_completed_subquery(), 0)
     return qs.annotate(completed_count=completed).annotate(
         state=Case(
             When(is_active=False, then=Value(LinkState.INACTIVE.value)),
@@ -54,11 +55,7 @@ def link_state(link: PaymentLink, now: datetime | None = None) -> LinkState:
     completed = getattr(link, "completed_count", None)
     if completed is None:
         # Only a limited link can sell out: an unlimited one never needs the count.
-        completed = (
-            link.payments.filter(status__in=COMPLETED_STATUSES).count()
-            if link.payment_limit is not None
-            else 0
-        )
+        completed = units_sold(link) if link.payment_limit is not None else 0
     return link.state_at(now or timezone.now(), completed)
 
 
@@ -85,8 +82,10 @@ PROCESSING = Q(status=PaymentStatus.PENDING, session_completed_at__isnull=False)
 
 @dataclass(frozen=True)
 class Places:
-    """A limited link's places: ``completed`` payments, every place ``held`` (completed,
-    open checkouts, processing payments), and when the first open checkout expires."""
+    """A limited link's places, counted in units (a payment holds as many places as the
+    units it buys: one unless the link sells a quantity): ``completed`` units sold, every
+    place ``held`` (completed, open checkouts, processing payments), and when the first
+    open checkout expires."""
 
     completed: int
     held: int
@@ -102,12 +101,12 @@ def link_places(link: PaymentLink, now: datetime) -> Places:
         link.payments.filter(completed | opened | PROCESSING)
         .order_by()
         .aggregate(
-            completed=Count("pk", filter=completed),
-            held=Count("pk"),
+            completed=Sum("quantity", filter=completed),
+            held=Sum("quantity"),
             next_free_at=Min("expires_at", filter=opened),
         )
     )
-    return Places(found["completed"], found["held"], found["next_free_at"])
+    return Places(found["completed"] or 0, found["held"] or 0, found["next_free_at"])
 
 
 def link_places_held(link: PaymentLink, now: datetime) -> int:
@@ -147,6 +146,7 @@ def link_get_for_checkout(slug: str) -> PaymentLink | None:
 PUBLIC_LINK_FIELDS = (
     "slug", "title", "description", "currency", "amount_type", "amount",
     "custom_amount_min", "custom_amount_max", "custom_amount_preset", "expires_at",
+    "quantity_enabled", "quantity_min", "quantity_max",
     "payment_limit", "is_active", "inactive_message", "collect_name", "collect_phone",
     "collect_billing_address",
     "merchant__name", "merchant__brand_color", "merchant__logo", "merchant__support_email",
@@ -173,7 +173,7 @@ def _completed_subquery() -> Subquery:
         Payment.objects.filter(link=OuterRef("pk"), status__in=COMPLETED_STATUSES)
         .order_by()
         .values("link")
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum("quantity"))
         .values("n")
     )
 
@@ -206,7 +206,8 @@ def link_get_for_merchant(merchant: Merchant, slug: str) -> PaymentLink | None:
 
 
 def link_completed_count(link: PaymentLink) -> int:
-    """Payments of ``link`` that took money, counted once and kept on the link
+    """Units sold on ``link`` (payments that took money, each counting its quantity: one
+    unless the link sells a quantity), counted once and kept on the link
     (``completed_count``, the name ``with_state`` annotates).
 
     The merchant API's link read runs this per request: the statement's text is built
@@ -216,11 +217,16 @@ def link_completed_count(link: PaymentLink) -> int:
     known = getattr(link, "completed_count", None)
     if known is not None:
         return int(known)
+    link.completed_count = units_sold(link)  # type: ignore[attr-defined]
+    return link.completed_count  # type: ignore[attr-defined]
+
+
+def units_sold(link: PaymentLink) -> int:
+    """Units sold on ``link`` now (one statement, built once per process; not kept)."""
     with connection.cursor() as cursor:
         cursor.execute(_completed_sql(str(connection.vendor)), [link.pk, *_COMPLETED])
         row = cursor.fetchone()
-    link.completed_count = int(row[0]) if row else 0  # type: ignore[attr-defined]
-    return link.completed_count  # type: ignore[attr-defined]
+    return int(row[0]) if row else 0
 
 
 _COMPLETED = sorted(COMPLETED_STATUSES)
@@ -233,8 +239,9 @@ def _completed_sql(vendor: str) -> str:
     table = q(Payment._meta.db_table)
     link_column = q(str(Payment._meta.get_field("link").column))
     status_column = q(str(Payment._meta.get_field("status").column))
+    quantity_column = q(str(Payment._meta.get_field("quantity").column))
     # Only the model's own quoted identifiers are formatted in; values are parameters.
     return (
-        f"SELECT COUNT(*) FROM {table} "  # noqa: S608
+        f"SELECT COALESCE(SUM({quantity_column}), 0) FROM {table} "  # noqa: S608
         f"WHERE {link_column} = %s AND {status_column} IN ({marks})"
     )

@@ -26,7 +26,8 @@ from .audit import audit_record, diff
 # What a merchant sets on a link, in the order the forms show it.
 LINK_FIELDS = (
     "title", "description", "currency", "amount_type", "amount", "custom_amount_min",
-    "custom_amount_max", "custom_amount_preset", "expires_at", "payment_limit",
+    "custom_amount_max", "custom_amount_preset", "quantity_enabled", "quantity_min",
+    "quantity_max", "expires_at", "payment_limit",
     "inactive_message", "after_payment", "confirmation_message", "redirect_url",
     "collect_name", "collect_phone", "collect_billing_address", "metadata",
 )  # fmt: skip
@@ -48,6 +49,9 @@ def payment_link_create(
     custom_amount_min: int | None = None,
     custom_amount_max: int | None = None,
     custom_amount_preset: int | None = None,
+    quantity_enabled: bool = False,
+    quantity_min: int = 1,
+    quantity_max: int | None = None,
     expires_at: datetime | None = None,
     payment_limit: int | None = None,
     inactive_message: str = "",
@@ -76,6 +80,9 @@ def payment_link_create(
         custom_amount_min=custom_amount_min,
         custom_amount_max=custom_amount_max,
         custom_amount_preset=custom_amount_preset,
+        quantity_enabled=quantity_enabled,
+        quantity_min=quantity_min,
+        quantity_max=quantity_max,
         expires_at=expires_at,
         payment_limit=payment_limit,
         inactive_message=inactive_message,

@@ -2,8 +2,9 @@
 
 Two rules hold everywhere in this module:
 
-- The amount charged comes from the server: the link's price, or a customer-chosen
-  amount validated against the link's range. Nothing the browser sends sets a price.
+- The amount charged comes from the server: the link's price (times the quantity the
+  customer chose, within the link's range), or a customer-chosen amount validated
+  against the link's range. Nothing the browser sends sets a price.
 - A payment's state changes only in ``payment_sync``, under a row lock, forward-only,
   from what the gateway reports *when asked again* — never from a webhook's payload.
   Duplicated or out-of-order events therefore converge on the same final state.
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -86,6 +88,7 @@ def checkout_start(
     *,
     slug: str,
     amount: Any = None,
+    quantity: Any = None,
     email: str = "",
     idempotency_key: str = "",
     client: str = "",
@@ -96,6 +99,8 @@ def checkout_start(
     keyed hash of it is stored. On a limited link one client holds at most
     ``PAYLINKS_PLACES_PER_CLIENT`` open checkouts, and asking again for the same thing
     (same amount and e-mail) reuses its open checkout instead of taking another place.
+    ``quantity`` is how many units the customer buys (links with a quantity only; None
+    means the link's minimum); a limited link's places are then units.
 
     Raises CheckoutError for anything the customer or link state prevents.
     """
@@ -111,6 +116,7 @@ def checkout_start(
     request = _Request(
         slug=slug,
         amount=amount,
+        quantity=quantity,
         email=email,
         idempotency_key=idempotency_key,
         client_key=client_key(client),
@@ -149,6 +155,7 @@ class _Request:
     email: str
     idempotency_key: str
     client_key: str
+    quantity: Any = None
 
 
 #: An open checkout is reused for the same client only while it has this long left to run.
@@ -175,7 +182,7 @@ def _reserve(request: _Request) -> tuple[Payment, bool]:
     if idempotency_key:
         existing = Payment.objects.filter(link=link, idempotency_key=idempotency_key).first()
         if existing is not None:
-            _same_request_or_conflict(existing, link, amount, email)
+            _same_request_or_conflict(existing, link, amount, email, request.quantity)
             return existing, False
 
     now = timezone.now()
@@ -186,9 +193,11 @@ def _reserve(request: _Request) -> tuple[Payment, bool]:
         raise CheckoutError("expired", "This payment link has expired.", 410)
     if state == LinkState.SOLD_OUT:
         raise CheckoutError("sold_out", "This payment link is sold out.", 409)
-    charge = amount_to_charge(link, amount)
+    unit = amount_to_charge(link, amount)
+    units = quantity_to_buy(link, request.quantity)
+    charge = total_for(link, unit, units)
     if link.payment_limit is not None:
-        reused = _check_places(link, request, charge, now)
+        reused = _check_places(link, request, charge, units, now)
         if reused is not None:
             return reused, False
     # fastsql.insert: the same rows as .objects.create(), without compiling two wide
@@ -198,6 +207,8 @@ def _reserve(request: _Request) -> tuple[Payment, bool]:
             merchant=link.merchant,
             link=link,
             amount=charge,
+            unit_amount=unit,
+            quantity=units,
             currency=link.currency,
             gateway=get_gateway().name,
             customer_email=email,
@@ -211,7 +222,7 @@ def _reserve(request: _Request) -> tuple[Payment, bool]:
             payment=payment,
             kind="created",
             to_status=PaymentStatus.PENDING,
-            message=f"Checkout started for {money.format_money(charge, link.currency)}",
+            message=f"Checkout started for {_what(units, charge, link.currency)}",
             source=Source.SYSTEM,
         )
     )
@@ -219,14 +230,20 @@ def _reserve(request: _Request) -> tuple[Payment, bool]:
     return payment, True
 
 
-def _check_places(
-    link: PaymentLink, request: _Request, charge: int, now: datetime
-) -> Payment | None:
-    """Under the link's row lock: may this client take one of the link's places?
+def _what(units: int, charge: int, currency: str) -> str:
+    total = money.format_money(charge, currency)
+    return f"{units} units, {total}" if units != 1 else total
 
-    Returns the client's own open checkout for the same amount and e-mail when there is
-    one to reuse; raises ``too_many_checkouts`` when the client already holds its share,
-    ``places_held`` when open checkouts hold every place left (both with when to retry).
+
+def _check_places(
+    link: PaymentLink, request: _Request, charge: int, units: int, now: datetime
+) -> Payment | None:
+    """Under the link's row lock: may this client take ``units`` of the link's places?
+
+    Returns the client's own open checkout for the same amount, quantity and e-mail when
+    there is one to reuse; raises ``too_many_checkouts`` when the client already holds its
+    share, ``places_held`` when open checkouts hold every place left (both with when to
+    retry), ``quantity_unavailable`` when fewer units are left than asked for.
     """
     assert link.payment_limit is not None
     if request.client_key:
@@ -235,6 +252,7 @@ def _check_places(
             if (
                 request.email
                 and payment.amount == charge
+                and payment.quantity == units
                 and (payment.customer_email or "").lower() == request.email.lower()
                 and payment.checkout_url
                 and payment.expires_at is not None
@@ -255,6 +273,19 @@ def _check_places(
     if places.held >= link.payment_limit:
         free_in = _seconds_until(places.next_free_at, now) if places.next_free_at else None
         raise CheckoutError("places_held", places_held_message(free_in), 409, retry_after=free_in)
+    left = link.payment_limit - places.held
+    if units > left:
+        sold_left = link.payment_limit - places.completed
+        raise CheckoutError(
+            "quantity_unavailable",
+            f"Only {left} left right now: choose at most {left}."
+            + (
+                f" ({sold_left - left} more are in other customers' open checkouts.)"
+                if sold_left > left
+                else ""
+            ),
+            409,
+        )
     return None
 
 
@@ -281,7 +312,7 @@ def _minutes(seconds: int) -> str:
 
 
 def _same_request_or_conflict(
-    existing: Payment, link: PaymentLink, amount: Any, email: str
+    existing: Payment, link: PaymentLink, amount: Any, email: str, quantity: Any = None
 ) -> None:
     """A repeated idempotency key must repeat the request, as on Stripe: the same key with
     another amount or e-mail is a client bug, not a retry, and must not silently answer
@@ -292,7 +323,12 @@ def _same_request_or_conflict(
         and amount_to_charge(link, amount) != existing.amount
     )
     different_email = bool(email) and email.lower() != (existing.customer_email or "").lower()
-    if different_amount or different_email:
+    different_quantity = (
+        link.quantity_enabled
+        and quantity not in (None, "")
+        and quantity_to_buy(link, quantity) != existing.quantity
+    )
+    if different_amount or different_email or different_quantity:
         raise CheckoutError(
             "idempotency_conflict",
             "This idempotency key was already used for a checkout with other details; "
@@ -329,6 +365,45 @@ def amount_to_charge(link: PaymentLink, amount: Any) -> int:
     return minor
 
 
+def quantity_to_buy(link: PaymentLink, quantity: Any) -> int:
+    """The server's answer to "how many?": 1 on a link without a quantity, else a whole
+    number within the link's minimum and maximum (the minimum when none is sent)."""
+    if quantity in (None, ""):
+        return link.quantity_floor
+    if not link.quantity_enabled:
+        if quantity in (1, "1"):
+            return 1
+        raise CheckoutError(
+            "invalid_quantity", "This link sells one at a time: do not send a quantity.", 400
+        )
+    if isinstance(quantity, bool) or not isinstance(quantity, (str, int)):
+        raise CheckoutError("invalid_quantity", "Enter the quantity as a whole number.", 400)
+    text = str(quantity).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 6:
+        raise CheckoutError("invalid_quantity", "Enter the quantity as a whole number.", 400)
+    units = int(text)
+    low, high = link.quantity_floor, link.quantity_ceiling
+    if not low <= units <= high:
+        raise CheckoutError(
+            "invalid_quantity",
+            f"Choose a quantity from {low} to {high}."
+            if low <= high
+            else "This link cannot be bought in any quantity right now.",
+            400,
+        )
+    return units
+
+
+def total_for(link: PaymentLink, unit: int, units: int) -> int:
+    """``unit`` times ``units``, refused when it is more than the currency allows in one charge."""
+    total = unit * units
+    try:
+        money.validate_minor(total, link.currency)
+    except money.MoneyError as exc:
+        raise CheckoutError("invalid_quantity", f"{units} units: {exc}", 400) from None
+    return total
+
+
 def session_expiry(link: PaymentLink, now: datetime) -> datetime:
     expires = now + timedelta(minutes=settings.PAYLINKS_CHECKOUT_TTL_MINUTES)
     if link.expires_at is not None:
@@ -347,6 +422,9 @@ def _open_session(payment: Payment) -> CheckoutStarted:
         title=link.title,
         description=link.description,
         amount=payment.amount,
+        unit_amount=payment.unit_price,
+        quantity=payment.quantity,
+        adjustable_quantity=_adjustable(link),
         currency=payment.currency,
         success_url=link.success_url,
         cancel_url=link.cancel_url(payment.public_id),
@@ -395,6 +473,19 @@ def _open_session(payment: Payment) -> CheckoutStarted:
         },
     )
     return CheckoutStarted(payment, session.id, session.url or "")
+
+
+def _adjustable(link: PaymentLink) -> tuple[int, int] | None:
+    """The range a customer may change the quantity within on the gateway's page, or None.
+
+    Only links without a payment limit: a limited link's units are reserved when the
+    checkout starts, so the quantity chosen on the pay page is the one paid for (a
+    customer raising it on the gateway's page could take units another customer holds).
+    """
+    if not link.quantity_enabled or link.payment_limit is not None:
+        return None
+    low, high = link.quantity_floor, link.quantity_ceiling
+    return (low, high) if low < high else None
 
 
 def checkout_abandon(payment: Payment, exc: GatewayError) -> None:
@@ -471,6 +562,7 @@ def payment_sync(
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         _check_matches(locked, session)
+        _adopt_quantity(locked, session)
         refund_grew = _observe(locked, session)
         for status in _path(locked, session, refund_grew=refund_grew):
             if status == PaymentStatus.SUCCEEDED:
@@ -491,13 +583,45 @@ def payment_sync(
 
 
 def _check_matches(payment: Payment, session: CheckoutSession) -> None:
+    """The session must charge this payment's unit price times the quantity it reports
+    (the customer may have changed the quantity on the gateway's page), in its currency."""
     if session.amount_total is None:
         return
-    if session.amount_total != payment.amount or session.currency.upper() != payment.currency:
+    units = session.quantity or payment.quantity
+    expected = payment.unit_price * units
+    if session.quantity and session.quantity != payment.quantity:
+        allowed = payment.status == PaymentStatus.PENDING and payment.unit_amount is not None
+    else:
+        allowed = True
+    if (
+        not allowed
+        or session.amount_total != expected
+        or session.currency.upper() != payment.currency
+    ):
         raise PaymentMismatch(
-            f"Session {session.id} reports {session.amount_total} {session.currency}, "
-            f"payment {payment.public_id} expects {payment.amount} {payment.currency}"
+            f"Session {session.id} reports {session.amount_total} {session.currency} for "
+            f"{units} units, payment {payment.public_id} expects {payment.amount} "
+            f"{payment.currency} for {payment.quantity}"
         )
+
+
+def _adopt_quantity(payment: Payment, session: CheckoutSession) -> None:
+    """The customer changed the quantity on the gateway's page (Stripe's adjustable
+    quantity): the payment takes the gateway's quantity and amount, already checked to be
+    the unit price times that quantity (``_check_matches``)."""
+    if not session.quantity or session.quantity == payment.quantity:
+        return
+    assert session.amount_total is not None
+    before = payment.quantity
+    payment.quantity, payment.amount = session.quantity, session.amount_total
+    _event(
+        payment,
+        "quantity_changed",
+        f"The customer changed the quantity from {before} to {session.quantity} at checkout "
+        f"({payment.amount_display}).",
+        quantity=session.quantity,
+        previous=before,
+    )
 
 
 def _observe(payment: Payment, session: CheckoutSession) -> bool:
@@ -567,16 +691,29 @@ def _beyond_limit(payment: Payment) -> bool:
     link = PaymentLink.objects.select_for_update().get(pk=payment.link_id)
     if link.payment_limit is None:
         return False
-    others = link.payments.filter(status__in=COMPLETED_STATUSES).exclude(pk=payment.pk).count()
-    if others < link.payment_limit:
+    others = _units_completed(link, exclude=payment)
+    if others + payment.quantity <= link.payment_limit:
         return False
     payment.over_limit = True
+    what = f"{payment.quantity} units " if payment.quantity != 1 else ""
     _event(
         payment,
         "over_limit",
-        f"Paid after the link's limit of {link.payment_limit} was reached: it will be refunded.",
+        f"Paid {what}beyond the link's limit of {link.payment_limit} ({others} already sold): "
+        "it will be refunded.",
     )
     return True
+
+
+def _units_completed(link: PaymentLink, *, exclude: Payment) -> int:
+    """Units sold on ``link`` by payments other than ``exclude`` (each payment without a
+    quantity is one unit)."""
+    found = (
+        link.payments.filter(status__in=COMPLETED_STATUSES)
+        .exclude(pk=exclude.pk)
+        .aggregate(units=Sum("quantity"))
+    )
+    return int(found["units"] or 0)
 
 
 def _transition(
@@ -622,10 +759,14 @@ def _transition(
     # The outbox: the event (and its e-mails) commit or roll back with this transition.
     link = payment.link
     outbox.payment_event(payment, link)
-    if status == PaymentStatus.SUCCEEDED and link.payment_limit is not None:
-        others = link.payments.filter(status__in=COMPLETED_STATUSES).exclude(pk=payment.pk)
-        completed = others.count() + 1
-        if completed == link.payment_limit:
+    if (
+        status == PaymentStatus.SUCCEEDED
+        and link.payment_limit is not None
+        and not (payment.over_limit)
+    ):
+        others = _units_completed(link, exclude=payment)
+        completed = others + payment.quantity
+        if others < link.payment_limit <= completed:
             outbox.link_event(link, EventType.LINK_SOLD_OUT, completed=completed)
 
 

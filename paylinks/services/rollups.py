@@ -17,7 +17,7 @@ changes, committed or rolled back with the change itself. It can never count twi
 second call with nothing new is a no-op) and it needs no idea of *which* transition
 happened, so any change of status, method, refund or failure code is covered.
 ``attempt_failed`` and ``link_viewed`` add one to a counter for a new timeline event or
-page view the same way. The same call moves the link's ``completed_payments`` when the
+page view the same way. The same call moves the link's ``units_sold`` when the
 payment starts or stops counting as paid (the console's home reads it).
 
 **Rebuilt safely while traffic flows.** ``rebuild`` recomputes a merchant's rows from the
@@ -102,6 +102,7 @@ class PaymentState:
     failure_code: str
     amount: int
     amount_refunded: int
+    quantity: int
 
     @classmethod
     def of(cls, values: tuple[Any, ...]) -> PaymentState:
@@ -301,20 +302,18 @@ def payment_changed(payment: Payment) -> None:
 
 
 def _count_completed(old: PaymentState | None, new: PaymentState) -> None:
-    """Move the links' ``completed_payments`` when a payment starts or stops counting as
-    one that took money (``_recount_completed`` says why this is safe beside a rebuild)."""
-    was = old is not None and old.status in COMPLETED_STATUSES
-    now = new.status in COMPLETED_STATUSES
-    moves = {}
-    if was and old is not None and (not now or old.link_id != new.link_id):
-        moves[old.link_id] = -1
-    if now and (not was or (old is not None and old.link_id != new.link_id)):
-        moves[new.link_id] = moves.get(new.link_id, 0) + 1
+    """Move the links' ``units_sold`` when a payment starts or stops counting as one that
+    took money, by its units (``_recount_completed`` says why this is safe beside a
+    rebuild). A payment whose quantity changes as it completes (Stripe's adjustable
+    quantity) moves by the units it ends with."""
+    moves: dict[int, int] = {}
+    if old is not None and old.status in COMPLETED_STATUSES:
+        moves[old.link_id] = -old.quantity
+    if new.status in COMPLETED_STATUSES:
+        moves[new.link_id] = moves.get(new.link_id, 0) + new.quantity
     for link_id, step in sorted(moves.items()):
         if step:
-            PaymentLink.objects.filter(pk=link_id).update(
-                completed_payments=F("completed_payments") + step
-            )
+            PaymentLink.objects.filter(pk=link_id).update(units_sold=F("units_sold") + step)
 
 
 def _refund_step(
@@ -443,7 +442,7 @@ def _data_days(merchant: Merchant, zone: zoneinfo.ZoneInfo) -> tuple[date, date]
 
 
 def _recount_completed(merchant_id: int) -> None:
-    """Every link's ``completed_payments`` of the merchant, counted afresh.
+    """Every link's ``units_sold`` of the merchant, counted afresh.
 
     Guarded by the links' own rows, not the merchant's rollup lock: a writer moves a
     counter with an ``UPDATE`` of the link's row before it commits, and a payment's success
@@ -464,8 +463,8 @@ def _recount_completed(merchant_id: int) -> None:
                 [merchant_id],
             )
         cursor.execute(
-            f"UPDATE {links} SET completed_payments = ("  # noqa: S608 - table names only
-            f"SELECT COUNT(*) FROM {payments} p WHERE p.link_id = {links}.id "
+            f"UPDATE {links} SET units_sold = ("  # noqa: S608 - table names only
+            f"SELECT COALESCE(SUM(p.quantity), 0) FROM {payments} p WHERE p.link_id = {links}.id "
             f"AND p.status IN ({marks})) WHERE merchant_id = %s",
             [*statuses, merchant_id],
         )

@@ -335,13 +335,35 @@ def seed() -> dict[str, Any]:
                 )
                 moment = now - timedelta(days=day, minutes=rng.randint(0, 1400))
                 LinkView.objects.filter(pk=view.pk).update(created_at=moment, window_start=moment)
+    # A book sold in copies: the customer chooses how many, the limit is the stock.
+    copies = link(acme, "Moby-Dick — Penguin Classics paperback", "USD", 1450,
+                  quantity_enabled=True, quantity_max=5, payment_limit=40)  # fmt: skip
+    for index, units in enumerate([2, 1, 3, 1, 2, 1]):
+        sold = Payment.objects.create(
+            merchant=acme, link=copies, amount=1450 * units, unit_amount=1450, quantity=units,
+            currency="USD", status=PaymentStatus.SUCCEEDED, gateway="sandbox",
+            gateway_session_id=f"cs_test_{rng.getrandbits(64):016x}",
+            payment_intent_id=f"pi_{rng.getrandbits(64):016x}", payment_method_type="card",
+            card_brand="visa", card_last4="4242", customer_email=f"reader{index}@mail.example",
+        )  # fmt: skip
+        Payment.objects.filter(pk=sold.pk).update(
+            created_at=now - timedelta(hours=2 + index * 5),
+            completed_at=now - timedelta(hours=2 + index * 5) + timedelta(minutes=2),
+        )
     for merchant in (acme, globex):
         rollups.rebuild(merchant=merchant)
     # The links were made before their payments (which are backdated above).
     type(acme_links[0]).objects.filter(merchant__in=[acme, globex]).update(
         created_at=now - timedelta(days=45)
     )
-    return {"alice": alice, "victor": victor, "sam": sam, "root": root, "acme_links": acme_links}
+    return {
+        "alice": alice,
+        "victor": victor,
+        "sam": sam,
+        "root": root,
+        "acme_links": acme_links,
+        "copies": copies,
+    }
 
 
 def known_to_the_sandbox(payment: Any) -> None:
@@ -431,6 +453,10 @@ def shoot(
                 shots.append(target)
                 print(f"  {target.relative_to(ROOT)}")
                 home.context.close()
+            browser.close()
+            return shots
+        if only == "quantity":
+            shots += quantity_pages(base, context_for, data)
             browser.close()
             return shots
 
@@ -688,7 +714,7 @@ def analytics_pages(base: str, context_for: Any, data: dict[str, Any]) -> list[P
     return shots
 
 
-def wait_for(url: str, timeout: float = 30) -> None:
+def wait_for(url: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -699,13 +725,40 @@ def wait_for(url: str, timeout: float = 30) -> None:
     raise SystemExit(f"The dev server did not answer at {url}")
 
 
+def quantity_pages(base: str, context_for: Any, data: dict[str, Any]) -> list[Path]:
+    """A link sold in copies: its page (units sold, the quantity fields), the payments."""
+    shots = []
+    copies = data["copies"]
+    for suffix, viewport in (("", VIEWPORT), ("-mobile", PHONE)):
+        page = context_for("alice", viewport).new_page()
+        for name, path in (
+            ("link-quantity", f"/admin/paylinks/paymentlink/{copies.pk}/change/"),
+            ("payments-quantity", f"/admin/paylinks/payment/?link={copies.pk}"),
+        ):
+            response = page.goto(base + path)
+            assert response is not None and response.ok, f"{path}: {response and response.status}"
+            page.wait_for_load_state("networkidle")
+            if name == "link-quantity":
+                page.locator("#id_quantity_enabled").evaluate(
+                    "el => window.scrollTo(0, el.getBoundingClientRect().top + scrollY - 420)"
+                )
+                page.wait_for_timeout(200)
+            target = OUT / f"console-{name}{suffix}.png"
+            page.screenshot(path=str(target))
+            shots.append(target)
+            print(f"  {target.relative_to(ROOT)}")
+        page.context.close()
+    return shots
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="leave the server running")
     parser.add_argument(
         "--only",
-        choices=["analytics", "home"],
-        help="shoot only these pages (analytics: issue 11's; home: the console's home page)",
+        choices=["analytics", "home", "quantity"],
+        help="shoot only these pages (analytics: issue 11's; home: the console's home page; "
+        "quantity: links sold in units)",
     )
     args = parser.parse_args()
 

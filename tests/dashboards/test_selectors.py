@@ -215,6 +215,7 @@ def test_link_funnels_count_views_checkouts_and_payments(data) -> None:  # type:
         assert funnel.views == views[funnel.link_id]
         assert funnel.started == len(mine)
         assert funnel.paid == sum(p.status in COMPLETED_STATUSES for p in mine)
+        assert funnel.units == sum(p.quantity for p in mine if p.status in COMPLETED_STATUSES)
         assert {r.currency: r.gross for r in funnel.revenue} == {
             c: v[1] for c, v in totals(mine).items()
         }

@@ -480,6 +480,58 @@ class FakeStripe:
             self._customer(session, email=email, name=name, phone=phone, address=address)
             return copy.deepcopy(intent)
 
+    def change_quantity(self, session_id: str, quantity: int) -> None:
+        """The customer changed the quantity on Checkout's page, within the line item's
+        ``adjustable_quantity`` (Stripe offers no control without it)."""
+        with self._lock:
+            session = self.sessions[session_id]
+            item = self.session_line_items[session_id][0]
+            adjustable = item.get("adjustable_quantity") or {}
+            if not adjustable.get("enabled"):
+                raise AssertionError("Checkout shows no quantity control for this line item")
+            low, high = int(adjustable.get("minimum", 0)), int(adjustable.get("maximum", 99))
+            if not low <= quantity <= high:
+                raise AssertionError(f"Checkout allows {low}..{high}, not {quantity}")
+            item["quantity"] = quantity
+            total = int(item["price_data"]["unit_amount"]) * quantity
+            session.update(amount_subtotal=total, amount_total=total)
+
+    def _line_items(self, session_id: str) -> Json:
+        """A session's ``line_items`` list, as Stripe renders it when expanded."""
+        session = self.sessions[session_id]
+        data = []
+        for position, item in enumerate(self.session_line_items[session_id]):
+            price = item["price_data"]
+            quantity = int(item.get("quantity", 1))
+            amount = int(price["unit_amount"]) * quantity
+            data.append(
+                {
+                    "id": f"li_{session_id[-20:]}{position}",
+                    "object": "item",
+                    "amount_discount": 0,
+                    "amount_subtotal": amount,
+                    "amount_tax": 0,
+                    "amount_total": amount,
+                    "currency": session["currency"],
+                    "description": price["product_data"]["name"],
+                    "price": {
+                        "id": f"price_{session_id[-20:]}{position}",
+                        "object": "price",
+                        "active": False,
+                        "currency": session["currency"],
+                        "unit_amount": int(price["unit_amount"]),
+                        "type": "one_time",
+                    },
+                    "quantity": quantity,
+                }
+            )
+        return {
+            "object": "list",
+            "data": data,
+            "has_more": False,
+            "url": f"/v1/checkout/sessions/{session_id}/line_items",
+        }
+
     def complete_with_sepa(
         self, session_id: str, *, last4: str = "3000", email: str = "jenny@example.com"
     ) -> Json:
@@ -878,6 +930,9 @@ class FakeStripe:
         if len(parts) > 4:
             raise StripeApiError(400, f"You cannot expand more than 4 levels ({full}).")
         name, rest = parts[0], parts[1:]
+        if name == "line_items" and obj.get("object") == "checkout.session" and not rest:
+            obj[name] = self._line_items(obj["id"])  # includable: absent unless expanded
+            return
         if name not in obj:
             raise StripeApiError(400, f"This property cannot be expanded ({full}).")
         value = obj[name]

@@ -924,11 +924,12 @@ def test_the_fake_refuses_an_unknown_key(fake_stripe: FakeStripe) -> None:
 # --- mypy holds the adapter to the SDK's typed params -----------------------------------
 MUTATIONS = {
     "unit_amount_as_text": (
-        '"unit_amount": request.amount,',
-        '"unit_amount": str(request.amount),',
+        '"unit_amount": request.unit_price,',
+        '"unit_amount": str(request.unit_price),',
     ),
     "misspelt_parameter": ('"client_reference_id":', '"client_reference":'),
-    "quantity_as_text": ('"quantity": 1,', '"quantity": "1",'),
+    "quantity_as_text": ('"quantity": request.quantity,', '"quantity": str(request.quantity),'),
+    "adjustable_maximum_as_text": ('"maximum": high}', '"maximum": str(high)}'),
     "refund_amount_as_text": (
         '"amount": amount}',
         '"amount": str(amount)}',
@@ -972,3 +973,47 @@ def test_mypy_catches_a_request_that_does_not_match_the_sdks_types(tmp_path: Pat
     flagged = {Path(m).stem for m in re.findall(r"^(\S+?\.py):\d+: error", result.stdout, re.M)}
     assert "original" not in flagged, result.stdout
     assert flagged == set(MUTATIONS), result.stdout + result.stderr
+
+
+# --- quantity -----------------------------------------------------------------------------
+def test_a_quantity_is_sent_as_the_unit_price_times_the_quantity(
+    gateway: StripeGateway, fake_stripe: FakeStripe, make_request: MakeRequest
+) -> None:
+    request = make_request(amount=3 * 1450, unit_amount=1450, quantity=3, currency="USD")
+
+    session = gateway.create_checkout_session(request)
+
+    (item,) = _created(fake_stripe)["line_items"]
+    assert item["price_data"]["unit_amount"] == 1450
+    assert item["quantity"] == 3
+    assert "adjustable_quantity" not in item
+    assert session.amount_total == 4350  # Stripe's own total agrees with Paylinks'
+
+
+def test_an_adjustable_quantity_is_offered_and_read_back_from_the_line_items(
+    gateway: StripeGateway, fake_stripe: FakeStripe, make_request: MakeRequest
+) -> None:
+    request = make_request(
+        amount=2 * 900, unit_amount=900, quantity=2, adjustable_quantity=(1, 12), currency="EUR"
+    )
+    created = gateway.create_checkout_session(request)
+    (item,) = _created(fake_stripe)["line_items"]
+    assert item["adjustable_quantity"] == {"enabled": True, "minimum": 1, "maximum": 12}
+    assert created.quantity is None  # create expands nothing
+
+    fake_stripe.change_quantity(created.id, 5)
+    fake_stripe.complete_with_card(created.id)
+    session = gateway.retrieve_checkout_session(created.id)
+
+    assert session.quantity == 5
+    assert session.amount_total == 4500
+    assert fake_stripe.intents[session.payment_intent_id]["amount"] == 4500
+
+
+def test_the_fake_offers_no_quantity_control_without_adjustable_quantity(
+    gateway: StripeGateway, fake_stripe: FakeStripe, make_request: MakeRequest
+) -> None:
+    created = gateway.create_checkout_session(make_request())
+    with pytest.raises(AssertionError, match="no quantity control"):
+        fake_stripe.change_quantity(created.id, 2)
+    assert gateway.retrieve_checkout_session(created.id).quantity == 1

@@ -212,3 +212,63 @@ def test_a_decline_is_recorded_from_stripe_not_from_the_event(
     drain()
     assert WebhookEvent.objects.get(event_id=pointed["id"]).status == "ignored"
     assert payment.events.filter(kind="attempt_failed").count() == 1
+
+
+def test_two_copies_through_stripe_charge_the_unit_price_twice(
+    stripe_site, fake_stripe: FakeStripe, acme
+) -> None:
+    link = PaymentLinkFactory(
+        merchant=acme,
+        amount=1450,
+        currency="USD",
+        title="Moby-Dick",
+        quantity_enabled=True,
+        quantity_max=5,
+        payment_limit=10,
+    )
+    started = start_checkout(stripe_site, link.slug, quantity=2)
+    assert started.body["amount"]["value"] == 2900 and started.body["quantity"] == 2
+    (item,) = fake_stripe.calls("post", "/v1/checkout/sessions")[-1].typed["line_items"]
+    assert (item["price_data"]["unit_amount"], item["quantity"]) == (1450, 2)
+    # A limited link reserved two units: the customer cannot change them on Stripe.
+    assert "adjustable_quantity" not in item
+
+    fake_stripe.complete_with_card(started.session_id)
+    deliver(stripe_site, fake_stripe, "checkout.session.completed", started.session_id)
+    drain()
+    payment = Payment.objects.get(public_id=started.payment_id)
+    assert (payment.status, payment.quantity, payment.amount) == ("succeeded", 2, 2900)
+    link_json = requests.get(f"{stripe_site}/api/v1/public/links/{link.slug}", timeout=10).json()
+    assert link_json["units_left"] == 8
+
+
+def test_a_quantity_changed_on_stripe_is_what_the_payment_records(
+    stripe_site, fake_stripe: FakeStripe, acme
+) -> None:
+    link = PaymentLinkFactory(
+        merchant=acme,
+        amount=700,
+        currency="EUR",
+        title="Postcards",
+        quantity_enabled=True,
+        quantity_min=2,
+        quantity_max=20,
+    )
+    started = start_checkout(stripe_site, link.slug, quantity=3)
+    (item,) = fake_stripe.calls("post", "/v1/checkout/sessions")[-1].typed["line_items"]
+    assert item["adjustable_quantity"] == {"enabled": True, "minimum": 2, "maximum": 20}
+
+    fake_stripe.change_quantity(started.session_id, 7)
+    fake_stripe.complete_with_card(started.session_id)
+    deliver(stripe_site, fake_stripe, "checkout.session.completed", started.session_id)
+    drain()
+
+    payment = Payment.objects.get(public_id=started.payment_id)
+    assert (payment.status, payment.quantity, payment.amount) == ("succeeded", 7, 4900)
+    assert payment.unit_amount == 700
+    change = payment.events.get(kind="quantity_changed")
+    assert change.data == {"quantity": 7, "previous": 3}
+    status = requests.get(
+        f"{stripe_site}/api/v1/public/checkout/{started.session_id}", timeout=10
+    ).json()
+    assert (status["quantity"], status["amount"]["value"]) == (7, 4900)

@@ -179,11 +179,13 @@ def assert_exact() -> None:
             if theirs.get(key, 0) != mine.get(key, 0)
         }
         assert not wrong, f"{name}: (stored, expected) differ at {wrong}"
-    paid = Counter(
-        p.link_id for p in Payment.objects.filter(status__in=COMPLETED_STATUSES).only("link_id")
-    )
-    counters = dict(PaymentLink.objects.values_list("pk", "completed_payments"))
+    paid: Counter[int] = Counter()
+    for link_id, quantity in Payment.objects.filter(status__in=COMPLETED_STATUSES).values_list(
+        "link_id", "quantity"
+    ):
+        paid[link_id] += quantity
+    counters = dict(PaymentLink.objects.values_list("pk", "units_sold"))
     wrong_links = {
         pk: (count, paid.get(pk, 0)) for pk, count in counters.items() if count != paid.get(pk, 0)
     }
-    assert not wrong_links, f"links' completed_payments (stored, counted) differ: {wrong_links}"
+    assert not wrong_links, f"links' units_sold (stored, counted) differ: {wrong_links}"

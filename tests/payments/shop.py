@@ -61,10 +61,13 @@ class Shop:
     def start(self) -> None:
         link = self.rng.choice(self.links)
         amount = None
+        quantity = None
         if link.amount_type == AmountType.CUSTOMER:
             amount = str(self.rng.choice([5, 12, 49, 150, 999, 2400]))
+        elif link.quantity_enabled:
+            quantity = self.rng.choice([1, 1, 2, 3])
         started = payment_services.checkout_start(
-            slug=link.slug, amount=amount, email="ada@example.test"
+            slug=link.slug, amount=amount, quantity=quantity, email="ada@example.test"
         )
         self.open.append(started.payment)
 
@@ -186,7 +189,10 @@ class Shop:
 def shop_links(merchants: list[Merchant]) -> list[PaymentLink]:
     auckland, los_angeles = merchants
     return [
-        PaymentLinkFactory(merchant=auckland, currency="NZD", amount=2500),
+        # Bought in quantities: a payment's amount is the price times its quantity.
+        PaymentLinkFactory(
+            merchant=auckland, currency="NZD", amount=2500, quantity_enabled=True, quantity_max=3
+        ),
         PaymentLinkFactory(merchant=auckland, currency="JPY", amount=1200),
         PaymentLinkFactory(
             merchant=los_angeles,

@@ -9,6 +9,7 @@ from wagtail.models import Page
 from paylinks.models import AmountType, AuditEntry, PaymentLink
 from storefront.links import PAGE_KEY
 from storefront.models import BookPage
+from tests.factories import PaymentFactory
 
 from .helpers import make_book, publish_book
 
@@ -98,3 +99,19 @@ def test_a_price_the_currency_cannot_charge_is_refused(catalog) -> None:
     assert "price" in caught.value.message_dict
     with pytest.raises(ValidationError):
         make_book(catalog, price=None, slug="no-price")
+
+
+def test_a_books_stock_counts_copies_bought_in_quantities(client, catalog) -> None:
+    book = make_book(catalog, price=1450, stock_limit=4)
+    link = book.payment_link
+    # Customers choose how many copies, never more than are in stock.
+    assert (link.quantity_enabled, link.quantity_min, link.quantity_max) == (True, 1, 4)
+    PaymentFactory(link=link, amount=2900, unit_amount=1450, quantity=2, status="succeeded")
+    assert "Only 2 left" in client.get(book.url).content.decode()
+    PaymentFactory(link=link, amount=2900, unit_amount=1450, quantity=2, status="succeeded")
+    assert "Sold out" in client.get(book.url).content.decode()
+    # Without a stock limit: at most ten copies in one payment; pay what you like: one.
+    unlimited = make_book(catalog, title="Unlimited", price=900)
+    assert unlimited.payment_link.quantity_max == 10
+    chosen = make_book(catalog, title="Chosen", price=500, pay_what_you_like=True)
+    assert chosen.payment_link.quantity_enabled is False

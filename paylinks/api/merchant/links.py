@@ -23,6 +23,7 @@ from paylinks import money
 from paylinks.api.errors import ApiError
 from paylinks.api.schema import COMMON, errors
 from paylinks.models import AfterPayment, AmountType, ApiScope, LinkState, PaymentLink
+from paylinks.models.links import QUANTITY_CEILING
 from paylinks.qr import qr_png, qr_svg
 from paylinks.selectors.links import link_get_for_merchant, links_of_merchant
 from paylinks.services import links as link_services
@@ -61,11 +62,30 @@ class LinkFields(serializers.Serializer):
     custom_amount_min = amount_field("For amount_type customer: the least a customer may pay.")
     custom_amount_max = amount_field("For amount_type customer: the most a customer may pay.")
     custom_amount_preset = amount_field("For amount_type customer: the pre-filled amount.")
+    quantity_enabled = serializers.BooleanField(
+        required=False,
+        help_text="For amount_type fixed: the customer chooses how many units to buy; the "
+        "total is amount x quantity, and payment_limit counts units.",
+    )
+    quantity_min = serializers.IntegerField(
+        required=False, min_value=1, max_value=QUANTITY_CEILING, help_text="Default 1."
+    )
+    quantity_max = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=QUANTITY_CEILING,
+        help_text=f"Null: up to {QUANTITY_CEILING} (or as many as the largest charge allows).",
+    )
     expires_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="ISO 8601 with a time zone."
     )
     payment_limit = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=2**31 - 1
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Stop after this many payments (units, when quantity_enabled).",
     )
     inactive_message = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     after_payment = serializers.ChoiceField(choices=AfterPayment.choices, required=False)

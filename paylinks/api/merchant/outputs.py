@@ -111,6 +111,14 @@ class CollectOutput(serializers.Serializer):
     billing_address = serializers.BooleanField()
 
 
+class QuantityOutput(serializers.Serializer):
+    min = serializers.IntegerField()
+    max = serializers.IntegerField(
+        help_text="The most units one payment buys: quantity_max, at most 999, and no more "
+        "than the currency's largest charge allows."
+    )
+
+
 class LinkOutput(CurrencyFields):
     id = serializers.CharField(source="slug", help_text="The link's id: the code in its URL.")
     object = serializers.SerializerMethodField()
@@ -124,10 +132,17 @@ class LinkOutput(CurrencyFields):
     amount_type = serializers.ChoiceField(choices=AmountType.choices)
     amount = serializers.SerializerMethodField()
     custom_amount = serializers.SerializerMethodField()
+    quantity = serializers.SerializerMethodField(
+        help_text="When the customer chooses a quantity (quantity_enabled); null: one unit."
+    )
     expires_at = serializers.DateTimeField(allow_null=True)
     payment_limit = serializers.IntegerField(allow_null=True)
     completed_payments = serializers.SerializerMethodField(
-        help_text="Payments that took money (counted against payment_limit)."
+        help_text="What payment_limit counts: payments that took money, or on a link with "
+        "a quantity the units they bought (the same as units_sold)."
+    )
+    units_sold = serializers.SerializerMethodField(
+        help_text="Units bought by payments that took money (one per payment without a quantity)."
     )
     inactive_message = serializers.CharField(source="effective_inactive_message")
     after_payment = serializers.SerializerMethodField()
@@ -159,7 +174,16 @@ class LinkOutput(CurrencyFields):
             "preset": money_data(link.custom_amount_preset, link.currency),
         }
 
+    @extend_schema_field(QuantityOutput(allow_null=True))
+    def get_quantity(self, link: PaymentLink) -> dict[str, int] | None:
+        if not link.quantity_enabled:
+            return None
+        return {"min": link.quantity_floor, "max": link.quantity_ceiling}
+
     def get_completed_payments(self, link: PaymentLink) -> int:
+        return link_completed_count(link)
+
+    def get_units_sold(self, link: PaymentLink) -> int:
         return link_completed_count(link)
 
     @extend_schema_field(AfterPaymentOutput)
@@ -205,7 +229,9 @@ class PaymentOutput(CurrencyFields):
     id = serializers.CharField(source="public_id", help_text="Paylinks' id: pay_…")
     object = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=PaymentStatus.choices)
-    amount = serializers.SerializerMethodField()
+    amount = serializers.SerializerMethodField(help_text="The total: unit_amount x quantity.")
+    unit_amount = serializers.SerializerMethodField()
+    quantity = serializers.IntegerField(help_text="Units bought (1 on a link without quantity).")
     amount_refunded = serializers.SerializerMethodField()
     link = LinkRef()
     payment_intent_id = serializers.SerializerMethodField(help_text="The gateway's pi_… id.")
@@ -228,6 +254,10 @@ class PaymentOutput(CurrencyFields):
     @extend_schema_field(MoneyOutput)
     def get_amount(self, payment: Payment) -> dict[str, Any] | None:
         return money_data(payment.amount, payment.currency)
+
+    @extend_schema_field(MoneyOutput)
+    def get_unit_amount(self, payment: Payment) -> dict[str, Any] | None:
+        return money_data(payment.unit_price, payment.currency)
 
     @extend_schema_field(MoneyOutput)
     def get_amount_refunded(self, payment: Payment) -> dict[str, Any] | None:

@@ -71,6 +71,7 @@ def create_session(request: CheckoutRequest) -> tuple[SandboxSession, bool]:
         with guard:
             created = SandboxSession(
                 amount_total=request.amount,
+                quantity=request.quantity,
                 currency=request.currency,
                 title=request.title,
                 description=request.description,

@@ -104,4 +104,5 @@ class SandboxGateway(Gateway):
             last_error_decline_code=intent.last_error_decline_code if intent else "",
             last_error_attempt=intent.charge_id if intent and intent.last_error_code else "",
             expires_at=session.expires_at,
+            quantity=session.quantity,
         )

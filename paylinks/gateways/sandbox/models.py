@@ -57,6 +57,8 @@ class SandboxSession(models.Model):
         max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
     )
     amount_total = models.PositiveBigIntegerField()
+    #: Units of the one line item: ``amount_total`` is ``quantity`` x the unit price.
+    quantity = models.PositiveIntegerField(default=1)
     currency = models.CharField(max_length=3)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)

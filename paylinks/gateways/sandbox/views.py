@@ -67,6 +67,9 @@ def _context(session: SandboxSession, method: str, form: CustomerFields, error: 
         "form": form,
         "error": error,
         "amount": money.format_money(session.amount_total, session.currency),
+        "unit_amount": money.format_money(
+            session.amount_total // max(1, session.quantity), session.currency
+        ),
         "checkout_url": reverse("sandbox:checkout", args=[session.id]),
     }
 

@@ -12,6 +12,7 @@ import { recordView } from "@/lib/api";
 import { decimalSeparator, formatMinor, minorToMajorString, payLabel } from "@/lib/money";
 import { loadLink, requestContext } from "@/lib/page";
 import { FORM_HEADER, readFlash, VISITOR_COOKIE, VISITOR_HEADER, isVisitorId } from "@/lib/request";
+import type { PublicLink } from "@/lib/types";
 
 type Props = { params: Promise<{ slug: string }> };
 
@@ -96,13 +97,31 @@ export default async function LinkPage({ params }: Props) {
                   }
                 : null
             }
-            payLabel={link.amount ? payLabel(link.amount.value, link.currency, locale, units) : "Pay"}
+            quantity={quantityOf(link, locale)}
+            payLabel={
+              link.amount
+                ? payLabel(link.amount.value * (link.quantity?.min ?? 1), link.currency, locale, units)
+                : "Pay"
+            }
             flash={flash}
           />
         </div>
       </section>
     </Shell>
   );
+}
+
+/** A fixed price bought in a quantity: its range (no more than the units left) and unit price. */
+function quantityOf(link: PublicLink, locale: string) {
+  if (!link.quantity || !link.amount) return null;
+  const units = { exponent: link.currency_exponent, places: link.currency_decimals };
+  const left = typeof link.units_left === "number" ? link.units_left : link.quantity.max;
+  return {
+    min: link.quantity.min,
+    max: Math.max(link.quantity.min, Math.min(link.quantity.max, left)),
+    unit: link.amount.value,
+    unitText: formatMinor(link.amount.value, link.currency, locale, units),
+  };
 }
 
 /** The preset amount as a person would type it in this locale ("12,50" in de-DE). */

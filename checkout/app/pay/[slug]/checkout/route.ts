@@ -23,7 +23,7 @@ export async function POST(request: NextRequest, { params }: Params): Promise<Ne
   // Relative: behind `next start` request.url names the server's own host (localhost),
   // which need not be the host the customer used.
   const page = `/pay/${encodeURIComponent(slug)}`;
-  const fail = (error: CustomerError, fields: { email?: string; amount?: string } = {}) =>
+  const fail = (error: CustomerError, fields: { email?: string; amount?: string; quantity?: string } = {}) =>
     wantsJson ? jsonError(error) : backToPage(page, slug, error, fields);
 
   if (!isSlug(slug)) {
@@ -43,13 +43,16 @@ export async function POST(request: NextRequest, { params }: Params): Promise<Ne
   }
   const email = text(form.get("email"), 254).trim();
   const amount = text(form.get("amount"), 32).trim();
+  const quantity = text(form.get("quantity"), 6).trim();
   const key = text(form.get("idempotency_key"), 100);
-  const body: { email?: string; amount?: string } = {};
+  const body: { email?: string; amount?: string; quantity?: string } = {};
   if (email) body.email = email;
   if (form.has("amount")) body.amount = amount;
+  // Passed on as typed: the API checks it against the link and computes the total.
+  if (form.has("quantity")) body.quantity = quantity;
 
   const result = await createCheckout(slug, body, key, forwardedHeaders(request.headers));
-  if (!result.ok) return fail(result.error, { email, amount });
+  if (!result.ok) return fail(result.error, { email, amount, quantity });
 
   const target = result.data.checkout_url;
   if (!/^https?:\/\//.test(target)) {
@@ -85,12 +88,19 @@ function backToPage(
   page: string,
   slug: string,
   error: CustomerError,
-  fields: { email?: string; amount?: string },
+  fields: { email?: string; amount?: string; quantity?: string },
 ): NextResponse {
   const response = new NextResponse(null, { status: 303, headers: { Location: page } });
   response.cookies.set(
     FORM_COOKIE,
-    encodeFlash({ slug, email: fields.email ?? "", amount: fields.amount ?? "", field: error.field, message: error.message }),
+    encodeFlash({
+      slug,
+      email: fields.email ?? "",
+      amount: fields.amount ?? "",
+      quantity: fields.quantity ?? "",
+      field: error.field,
+      message: error.message,
+    }),
     { httpOnly: true, sameSite: "lax", path: "/pay", maxAge: 60 },
   );
   response.headers.set("Cache-Control", "no-store");

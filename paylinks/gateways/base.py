@@ -108,6 +108,8 @@ class CheckoutRequest:
     collect_phone: bool = False
     collect_billing_address: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
+    #: The link's product image, absolute (``PaymentLink.image_url``), or "".
+    image_url: str = ""
 
     @property
     def reference_metadata(self) -> dict[str, str]:

@@ -141,7 +141,7 @@ PUBLIC_LINK_FIELDS = (
     "slug", "title", "description", "currency", "amount_type", "amount",
     "custom_amount_min", "custom_amount_max", "custom_amount_preset", "expires_at",
     "payment_limit", "is_active", "inactive_message", "collect_name", "collect_phone",
-    "collect_billing_address",
+    "collect_billing_address", "image", "image_width", "image_height",
     "merchant__name", "merchant__brand_color", "merchant__logo", "merchant__support_email",
     "merchant__inactive_message",
 )  # fmt: skip

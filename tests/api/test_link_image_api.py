@@ -30,6 +30,6 @@ def test_links_carry_image_url(settings: Any, tmp_path: Any, acme, acme_api) -> 
 
     one = acme_api.get(f"/api/v1/links/{pictured.slug}").json()
     assert one["image_url"] == f"{settings.SITE_URL}/media/{pictured.image.name}"
-    listed = {item["id"]: item for item in acme_api.get("/api/v1/links").json()["data"]}
+    listed = {item["id"]: item for item in acme_api.get("/api/v1/links").json()["results"]}
     assert listed[pictured.slug]["image_url"] == one["image_url"]
     assert listed[plain.slug]["image_url"] is None

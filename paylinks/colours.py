@@ -10,7 +10,7 @@ _HEX = re.compile(r"^#?([0-9a-f]{3}|[0-9a-f]{6})$", re.IGNORECASE)
 
 
 def normalize_hex(value: str | None) -> str | None:
-    """"#abc" or "#aabbcc" -> "#aabbcc"; anything else -> None."""
+    """ "#abc" or "#aabbcc" -> "#aabbcc"; anything else -> None."""
     match = _HEX.match((value or "").strip())
     if not match:
         return None

@@ -26,7 +26,9 @@ def test_links_carry_image_url(settings: Any, tmp_path: Any, acme, acme_api) -> 
         amount=1500,
         image=SimpleUploadedFile("p.jpg", out.getvalue(), content_type="image/jpeg"),
     )
-    plain = payment_link_create(merchant=acme, actor=None, title="Plain", currency="USD", amount=900)
+    plain = payment_link_create(
+        merchant=acme, actor=None, title="Plain", currency="USD", amount=900
+    )
 
     one = acme_api.get(f"/api/v1/links/{pictured.slug}").json()
     assert one["image_url"] == f"{settings.SITE_URL}/media/{pictured.image.name}"

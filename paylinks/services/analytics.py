@@ -25,6 +25,24 @@ def window_start(now: datetime) -> datetime:
     return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=now.tzinfo)
 
 
+@transaction.atomic
+def link_views_record(views: list[tuple[str, str]], now: datetime | None = None) -> int:
+    """Count a batch of visits, each ``(slug, visitor)`` as ``link_view_record`` would, in
+    one transaction (one commit for the batch). Unknown slugs are skipped. Returns how
+    many visits were new."""
+    slugs = {slug for slug, _ in views}
+    links = {
+        link.slug: link
+        for link in PaymentLink.objects.select_related("merchant").filter(slug__in=slugs)
+    }
+    recorded = 0
+    for slug, visitor in views:
+        link = links.get(slug)
+        if link is not None and link_view_record(link=link, visitor=visitor, now=now):
+            recorded += 1
+    return recorded
+
+
 def link_view_record(*, link: PaymentLink, visitor: str, now: datetime | None = None) -> bool:
     """Count a visit unless this visitor was already counted in the current window."""
     now = now or timezone.now()

@@ -1562,7 +1562,11 @@ def scenario_nextjs_pay_page(b: Bench) -> None:
     build_checkout()
     # As deployed: the page cache at its default, visits counted in batches (the token).
     token = b.secrets["PAYLINKS_CHECKOUT_TOKEN"]
-    server = NextServer(b.cfg.base_url, PAYLINKS_CHECKOUT_TOKEN=token).start()
+    # The load generator plays the TLS proxy in front: its X-Forwarded-For entries are the
+    # customers (BENCH_CLIENTS of them), as they are for the API's per-IP limit.
+    server = NextServer(
+        b.cfg.base_url, PAYLINKS_CHECKOUT_TOKEN=token, CHECKOUT_TRUSTED_PROXIES="1"
+    ).start()
     b.procs.running.append(("next", server.process))  # type: ignore[arg-type]
     try:
         path = f"/pay/{slug}"

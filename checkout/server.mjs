@@ -63,6 +63,23 @@ const BATCH_MS = 250;
 let batch = [];
 let batchTimer = null;
 let batchFailureReported = false;
+// A client without cookies is a new visitor on every request, and a cached page costs
+// Django nothing: so counted visits are capped per customer address, as Django caps the
+// page's reads (PAYLINKS_RATE_PUBLIC_IP, 300/min): past the cap the page is still served.
+const COUNTS_PER_MINUTE = Number(process.env.CHECKOUT_VISITS_PER_MINUTE || 300);
+let countWindow = 0;
+let countsByAddress = new Map();
+
+function mayCount(address) {
+  const window = Math.floor(Date.now() / 60000);
+  if (window !== countWindow || countsByAddress.size > 100000) {
+    countWindow = window;
+    countsByAddress = new Map();
+  }
+  const used = countsByAddress.get(address) ?? 0;
+  countsByAddress.set(address, used + 1);
+  return used < COUNTS_PER_MINUTE;
+}
 // A production build only (`next build` first); `npm run dev` is for development.
 process.env.NODE_ENV = "production";
 process.env.NEXT_TELEMETRY_DISABLED ??= "1";
@@ -190,14 +207,15 @@ async function send(req, res, status, headers, body) {
 }
 
 function recordView(slug, visitor, forwardedFor) {
+  const entries = String(forwardedFor || "").split(",");
+  const address = bareAddress(entries[entries.length - 1]);
+  if (!mayCount(address ?? "")) return;
   if (checkoutToken) {
     batch.push({ slug, visitor });
     if (batch.length >= BATCH_MAX) flushViews();
     else batchTimer ??= setTimeout(flushViews, BATCH_MS);
     return;
   }
-  const entries = String(forwardedFor || "").split(",");
-  const address = bareAddress(entries[entries.length - 1]);
   fetch(`${apiUrl}/api/v1/public/links/${slug}/views`, {
     method: "POST",
     headers: { Accept: "application/json", "Content-Type": "application/json", ...(address ? { "X-Forwarded-For": address } : {}) },

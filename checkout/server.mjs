@@ -63,6 +63,7 @@ const BATCH_MS = 250;
 let batch = [];
 let batchTimer = null;
 let batchFailureReported = false;
+let batchSending = null;
 // A client without cookies is a new visitor on every request, and a cached page costs
 // Django nothing: so counted visits are capped per customer address, as Django caps the
 // page's reads (PAYLINKS_RATE_PUBLIC_IP, 300/min): past the cap the page is still served.
@@ -212,7 +213,7 @@ function recordView(slug, visitor, forwardedFor) {
   if (!mayCount(address ?? "")) return;
   if (checkoutToken) {
     batch.push({ slug, visitor });
-    if (batch.length >= BATCH_MAX) flushViews();
+    if (batch.length >= BATCH_MAX && !batchSending) flushViews();
     else batchTimer ??= setTimeout(flushViews, BATCH_MS);
     return;
   }
@@ -233,17 +234,19 @@ server.on("connect", (_req, socket) => {
 server.listen(port, hostname, () => {
   console.log(`checkout page ready on http://${hostname}:${port} (trusting ${trusted} proxies)`);
 });
+/** Send the waiting visits (up to five times BATCH_MAX at once), one batch at a time: batches in
+ * parallel would only wait for each other's locks on the same counters in Django. */
 function flushViews() {
   clearTimeout(batchTimer);
   batchTimer = null;
-  const views = batch;
-  batch = [];
+  if (batchSending) return batchSending.then(flushViews);
+  const views = batch.splice(0, BATCH_MAX * 5);
   if (!views.length) return Promise.resolve();
-  return fetch(`${apiUrl}/api/v1/internal/views`, {
+  batchSending = fetch(`${apiUrl}/api/v1/internal/views`, {
     method: "POST",
     headers: { Accept: "application/json", "Content-Type": "application/json", Authorization: `Bearer ${checkoutToken}` },
     body: JSON.stringify({ views }),
-    signal: AbortSignal.timeout(10000),
+    signal: AbortSignal.timeout(30000),
   })
     .then(async (answer) => {
       await answer.arrayBuffer();
@@ -253,7 +256,12 @@ function flushViews() {
       // Counts are best effort, as the page's own were: say so once, never retry forever.
       if (!batchFailureReported) console.error(`checkout page: ${views.length} visits not counted:`, error.message);
       batchFailureReported = true;
+    })
+    .finally(() => {
+      batchSending = null;
+      if (batch.length) batchTimer ??= setTimeout(flushViews, 0);
     });
+  return batchSending;
 }
 
 for (const signal of ["SIGINT", "SIGTERM"]) {

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from paylinks.services.analytics import link_views_record
 
-MAX_VIEWS = 500
+MAX_VIEWS = 1000
 MAX_BODY_BYTES = 128 * 1024
 
 

@@ -501,6 +501,8 @@ class Bench:
         self.tmp = Path(tempfile.mkdtemp(prefix="paylinks-bench-"))
         self.secrets = {
             "SECRET_KEY": secrets.token_urlsafe(48),
+            # Shared with the checkout page, which then counts its visits in batches.
+            "PAYLINKS_CHECKOUT_TOKEN": secrets.token_urlsafe(32),
             "FIELD_ENCRYPTION_KEY": "",
             "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(24),
         }
@@ -680,7 +682,7 @@ class Bench:
             "--log-level", "warning",
         ]  # fmt: skip
         proc = self.procs.start(name, args, cwd=ROOT, env=env, stdout=log, stderr=log)
-        deadline = time.time() + 30
+        deadline = time.time() + 120  # a busy machine starts Django slowly
         while time.time() < deadline:
             if proc.poll() is not None:
                 raise SystemExit(f"{name} exited; see {log_path}")
@@ -691,7 +693,7 @@ class Bench:
                         return proc
             except OSError:
                 time.sleep(0.3)
-        raise SystemExit(f"{name} did not start within 30 s")
+        raise SystemExit(f"{name} did not start within 120 s")
 
     # -- load generation -----------------------------------------------------------------
     def _meter(self, port: int | None = None) -> CpuMeter:
@@ -1534,6 +1536,13 @@ def framework_floor_js() -> tuple[int, int, int]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+#: Issue 14: the page serves >= 500 pages/s, and Paylinks' own first-load JavaScript stays
+#: within 10 KB gzipped of the empty App Router page's.
+PAGE_MIN_RPS = 500
+PAGE_OWN_JS_BUDGET = 10 * 1024
+PAGE_TARGET = ">= 500 pages/s; own first-load JS <= 10 KB gz over an empty App Router page"
+
+
 def scenario_nextjs_pay_page(b: Bench) -> None:
     """``/pay/[slug]`` served by ``next start`` (production build), reading the link from
     the gunicorn under test: p50 and requests/s at BENCH_CONNECTIONS, and the route's
@@ -1545,13 +1554,19 @@ def scenario_nextjs_pay_page(b: Bench) -> None:
     if reason:
         b.notes.append(f"Next.js page not measured: {reason}")
         b.row("Next.js /pay/[slug] page", None, None, unit="requests/s",
-              target="p50 + req/s; first-load JS <= 100 KB gz", passed=None,
+              target=PAGE_TARGET, passed=None,
               note=f"not measured: {reason}")  # fmt: skip
         return
     slug = b.slugs[0]
     b.log("== checkout page: GET /pay/[slug] from next start (npm ci + next build if needed)")
     build_checkout()
-    server = NextServer(b.cfg.base_url).start()
+    # As deployed: the page cache at its default, visits counted in batches (the token).
+    token = b.secrets["PAYLINKS_CHECKOUT_TOKEN"]
+    # The load generator plays the TLS proxy in front: its X-Forwarded-For entries are the
+    # customers (BENCH_CLIENTS of them), as they are for the API's per-IP limit.
+    server = NextServer(
+        b.cfg.base_url, PAYLINKS_CHECKOUT_TOKEN=token, CHECKOUT_TRUSTED_PROXIES="1"
+    ).start()
     b.procs.running.append(("next", server.process))  # type: ignore[arg-type]
     try:
         path = f"/pay/{slug}"
@@ -1566,9 +1581,15 @@ def scenario_nextjs_pay_page(b: Bench) -> None:
             port=server.port,
         )
     finally:
-        server.stop()
+        server.stop()  # sends the last batch of visits
         b.procs.running = [(n, p) for n, p in b.procs.running if p is not server.process]
     b.check_errors(page)
+    # Every page answered was a new visitor (no cookies): every one must have been counted.
+    from paylinks.models import LinkView
+
+    counted = LinkView.objects.filter(link__slug=slug).count()
+    b.check(counted >= page.requests, f"next: {counted} visits counted < {page.requests} pages")
+    page.extra["visits_counted"] = counted
     b.log("building an empty App Router page with the same Next.js and React")
     try:
         floor = framework_floor_js()[2]
@@ -1585,13 +1606,14 @@ def scenario_nextjs_pay_page(b: Bench) -> None:
         if floor is not None
         else ""
     )
+    own_ok = floor is not None and (packed - floor) <= PAGE_OWN_JS_BUDGET
     b.row(
         "Next.js /pay/[slug] page",
         page,
         api,
         unit="pages/s",
-        target="first-load JS <= 100 KB gzipped; p50 and req/s recorded",
-        passed=kb <= 100,
+        target=PAGE_TARGET,
+        passed=page.rps >= PAGE_MIN_RPS and own_ok,
         note=(
             f"first-load JS: {files} files, {raw / 1024:.0f} KB raw, {kb:.1f} KB gzipped"
             f"{floor_note}; in-stack column: the public link endpoint the page calls (same run)"

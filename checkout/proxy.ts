@@ -15,7 +15,7 @@
 import { type NextRequest, NextResponse } from "next/server";
 
 import { apiUrl, isSlug, mediaOrigins } from "./lib/config";
-import { gatewayOrigins, makeNonce, pageCsp, STATIC_ASSET_CSP } from "./lib/csp";
+import { gatewayOrigins, makeNonce, originOf, pageCsp, STATIC_ASSET_CSP } from "./lib/csp";
 import { CLOSED_STATUS } from "./lib/errors";
 import { forwardedHeaders, getLink } from "./lib/api";
 import { FORM_COOKIE, LINK_HEADER, LINK_MISSING, NONCE_HEADER, FORM_HEADER, VISITOR_COOKIE, VISITOR_HEADER, newVisitorId, isVisitorId } from "./lib/request";
@@ -59,7 +59,9 @@ export async function proxy(request: NextRequest): Promise<NextResponse> {
   const csp = pageCsp({
     nonce,
     dev: process.env.NODE_ENV === "development",
-    imgSrc: mediaOrigins(),
+    // Product images are loaded through /media/ on this origin; the API's own origin too,
+    // for deployments that point image addresses straight at Django.
+    imgSrc: [...mediaOrigins(), ...(originOf(apiUrl()) ? [originOf(apiUrl()) as string] : [])],
     formAction: gatewayOrigins(apiUrl(), process.env.PAYLINKS_GATEWAY_ORIGINS),
   });
 

@@ -7,7 +7,8 @@ from wagtail.images.views.serve import ServeView
 
 from paylinks.admin import site as console
 from paylinks.api.oauth import jwks, token
-from paylinks.logos import LOGO_DIRECTORY, merchant_logo
+from paylinks.logos import LOGO_DIRECTORY, link_image, merchant_logo
+from paylinks.models.links import LINK_IMAGE_DIRECTORY
 from paylinks.webhooks.views import stripe_webhook
 from project.health import healthz, readyz
 from project.metrics import metrics_view
@@ -46,6 +47,12 @@ urlpatterns = [
         f"{settings.MEDIA_URL.strip('/')}/{LOGO_DIRECTORY}/<path:name>",
         merchant_logo,
         name="merchant-logo",
+    ),
+    # Payment links' product images, the same way (public: Stripe Checkout fetches them).
+    path(
+        f"{settings.MEDIA_URL.strip('/')}/{LINK_IMAGE_DIRECTORY}/<path:name>",
+        link_image,
+        name="link-image",
     ),
 ]
 

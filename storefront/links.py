@@ -1,8 +1,8 @@
 """A book page owns its payment link, and keeps it in step only through the links service.
 
 - publish: the link is created (first publish) or updated to the page (title, price or
-  "pay what you like", currency, stock: the link's payment limit, counted in copies), and
-  reactivated if the page had been unpublished;
+  "pay what you like", currency, stock: the link's payment limit, counted in copies, the
+  cover as its product image), and reactivated if the page had been unpublished;
 - unpublish or delete: the link is deactivated (its payments and history stay).
 
 Never through the console: a merchant who edits the link there sees the page put it back
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from paylinks import money
@@ -33,6 +34,9 @@ PAGE_KEY = "storefront_page"
 NOT_FOR_SALE = "This book is not for sale right now."
 #: The most copies of a book one customer buys in one payment (fewer when less are in stock).
 COPIES_PER_ORDER = 10
+#: The cover as the link's product image: at most 800 px on its longer side, JPEG (what
+#: the pay page and Stripe Checkout show; well under the link image's 2 MB).
+COVER_RENDITION = "max-800x800|format-jpeg|jpegquality-85"
 
 
 def link_fields(book: BookPage) -> dict[str, Any]:
@@ -91,15 +95,48 @@ def sync_book_link(book: BookPage, *, actor: User | None) -> PaymentLink:
     if merchant is None:
         raise ValueError(f"Book page {book.pk} is not inside a shop.")
     link = owned_link(book)
+    fields = link_fields(book)
     if link is None or link.merchant_id != merchant.pk:
-        link = payment_link_create(merchant=merchant, actor=actor, **link_fields(book))
+        link = payment_link_create(merchant=merchant, actor=actor, **fields, image=cover_file(book))
     else:
-        link = payment_link_update(link=link, actor=actor, **link_fields(book))
+        if cover_changed(book, link):
+            fields["image"] = cover_file(book) or ""
+        link = payment_link_update(link=link, actor=actor, **fields)
         if not link.is_active:
             link = payment_link_activate(link=link, actor=actor)
     if book.payment_link_id != link.pk:
         _name_link(book, link)
     return link
+
+
+def cover_bytes(book: BookPage) -> bytes | None:
+    """The cover as the link shows it (``COVER_RENDITION``), or None without a cover."""
+    if book.cover is None:
+        return None
+    rendition = book.cover.get_rendition(COVER_RENDITION)
+    with rendition.file.open("rb") as file:
+        return file.read()
+
+
+def cover_file(book: BookPage) -> ContentFile | None:
+    data = cover_bytes(book)
+    return None if data is None else ContentFile(data, name="cover.jpg")
+
+
+def cover_changed(book: BookPage, link: PaymentLink) -> bool:
+    """Whether the link's image is not (any more) the page's cover: compared by content,
+    so a publish that keeps the cover keeps the image and its cached address."""
+    data = cover_bytes(book)
+    if not link.image:
+        return data is not None
+    if data is None:
+        return True
+    try:
+        with link.image.open("rb") as file:
+            current = file.read()
+    except OSError:
+        return True
+    return current != data
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@
     selectors      reads (paylinks.selectors, dashboards.selectors)
         |
     domain         models, gateways, money, permissions, privacy, queueing, labels, crypto,
-                   fastsql
+                   fastsql, colours
 
 Every import counts, including one inside a function (a circle hidden in a function is
 still a circle). Within a layer imports are allowed, as long as they form no circle.
@@ -55,6 +55,8 @@ LAYERS: list[tuple[str, int]] = [
     ("paylinks.fastsql", DOMAIN),
     ("paylinks.qr", DOMAIN),
     ("paylinks.timezones", DOMAIN),
+    # Brand colours and their contrast (the pay page's rule, for the sandbox's page).
+    ("paylinks.colours", DOMAIN),
     # What every layer logs and counts with (issue 15).
     ("paylinks.logcontext", DOMAIN),
     ("paylinks.metrics", DOMAIN),

@@ -23,6 +23,10 @@ export interface PublicLink {
   state: LinkState;
   title: string;
   description: string;
+  /** The product image, absolute on Django's address, with its size in pixels; or nulls. */
+  image_url: string | null;
+  image_width: number | null;
+  image_height: number | null;
   merchant: Merchant;
   currency: string;
   /** Decimal places of the minor unit (paylinks/money.py; USD 2, JPY 0, KWD 3, ISK 2). */

@@ -201,6 +201,12 @@ class ConsoleLinkForm(PaymentLinkForm):
         labels = {
             "title": ("Title", "What the customer pays for: the heading of the payment page."),
             "description": ("Description", "Optional. Shown under the title."),
+            "image": (
+                "Product image",
+                "Optional. Shown on the payment page and the hosted checkout. "
+                "PNG, JPEG or WebP, at most 2 MB; a square or portrait image of at least "
+                "600 px looks best.",
+            ),
             "amount_type": ("Price type", None),
             "expires_at": ("Expires", None),
             "payment_limit": (
@@ -414,7 +420,10 @@ class PaymentLinkAdmin(exports.CsvExports, MerchantScopedAdmin, ModelAdmin):
     # --- form -------------------------------------------------------------------------------
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [
-            ("What the customer pays for", {"fields": ["merchant", "title", "description"]}),
+            (
+                "What the customer pays for",
+                {"fields": ["merchant", "title", "description", "image"]},
+            ),
             ("Price", {"fields": PRICE_FIELDS}),
             ("Limits", {"fields": [("expires_at", "payment_limit")]}),
             (

@@ -115,6 +115,11 @@ def link_data(
         "state": state,
         "title": link.title,
         "description": link.description,
+        # Absolute, on Django's own address (paylinks/logos.py serves it); with its size,
+        # so the page reserves the space before the image arrives.
+        "image_url": link.image_url,
+        "image_width": link.image_width if link.image else None,
+        "image_height": link.image_height if link.image else None,
         "merchant": _merchant(link),
         **currency_data(link.currency),
         "amount_type": link.amount_type,

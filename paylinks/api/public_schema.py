@@ -67,6 +67,11 @@ class PublicLink(PublicCurrency):
     state = serializers.ChoiceField(choices=LinkState.choices)
     title = serializers.CharField()
     description = serializers.CharField()
+    image_url = serializers.URLField(
+        allow_null=True, help_text="The product image, absolute (PNG, JPEG or WebP)."
+    )
+    image_width = serializers.IntegerField(allow_null=True, help_text="In pixels.")
+    image_height = serializers.IntegerField(allow_null=True, help_text="In pixels.")
     merchant = PublicMerchant()
     amount_type = serializers.ChoiceField(choices=AmountType.choices)
     amount = PublicMoney(allow_null=True)

@@ -1,7 +1,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import public
+from . import internal, public
 
 app_name = "api"
 urlpatterns = [
@@ -26,6 +26,8 @@ urlpatterns = [
         public.CheckoutCancelView.as_view(),
         name="public-checkout-cancel",
     ),
+    # The checkout page's batched visit counts (a shared token; not in the schema).
+    path("internal/views", internal.view_batch, name="internal-view-batch"),
     # The OpenAPI 3.1 schema and its browsable docs (Swagger UI, Redoc), served from our
     # own static files (drf-spectacular-sidecar): no CDN.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

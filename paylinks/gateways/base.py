@@ -114,6 +114,8 @@ class CheckoutRequest:
     quantity: int = 1
     #: (minimum, maximum) when the customer may change the quantity on the gateway's page.
     adjustable_quantity: tuple[int, int] | None = None
+    #: The link's product image, absolute (``PaymentLink.image_url``), or "".
+    image_url: str = ""
 
     @property
     def unit_price(self) -> int:

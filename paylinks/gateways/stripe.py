@@ -16,10 +16,12 @@ webhook endpoint, not this one; Paylinks re-retrieves the session instead of tru
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -202,6 +204,10 @@ class StripeGateway(Gateway):
         product: SessionCreateParamsLineItemPriceDataProductData = {"name": request.title}
         if request.description:
             product["description"] = request.description
+        if is_public_url(request.image_url):
+            # Stripe fetches the image itself: an address only this network reaches
+            # (development, a private host) would only make its page show a broken image.
+            product["images"] = [request.image_url]
         metadata = request.reference_metadata
         item: SessionCreateParamsLineItem = {
             "price_data": {
@@ -366,6 +372,31 @@ def stripe_expires_at(requested: datetime, *, now: datetime | None = None) -> in
         permanent=True,
         code="expires_at_too_soon",
     )
+
+
+def is_public_url(url: str) -> bool:
+    """Whether anyone on the internet could fetch ``url``: https, and a host that is not
+    localhost, a single-label or reserved local name, or a non-global IP address. (By the
+    address alone: no DNS lookup on the way to a payment.)"""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower()
+        parts.port  # noqa: B018  (a malformed port raises here)
+    except ValueError:
+        return False
+    if parts.scheme != "https" or not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        pass
+    if "." not in host or host == "localhost":
+        return False
+    return not host.endswith(LOCAL_SUFFIXES)
+
+
+#: Names that never resolve on the public internet (RFC 6761, RFC 6762, RFC 8375...).
+LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".test", ".invalid")
 
 
 def _minute(moment: datetime, *, up: bool) -> int:

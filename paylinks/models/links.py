@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from paylinks import money
 
-from .merchants import Merchant
+from .merchants import Merchant, link_image_content_type, validate_link_image
 
 SLUG_BYTES = 18  # 144 bits from the OS CSPRNG -> 24 URL-safe characters
 # Stripe allows 50 metadata keys; Paylinks adds its own three (paylinks_payment, _link,
@@ -30,6 +30,24 @@ METADATA_VALUE_MAX = 500
 #: quantity (``adjustable_quantity.maximum`` is at most 999), kept for every gateway so a
 #: link behaves the same on all of them.
 QUANTITY_CEILING = 999
+
+#: Where product images are stored (and served from, paylinks/logos.py), under MEDIA_ROOT.
+LINK_IMAGE_DIRECTORY = "link-images"
+_IMAGE_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+
+
+def link_image_path(instance: Any, filename: str) -> str:
+    """A fresh, unguessable name for every upload (never the uploader's file name), so an
+    image's address never shows another file and can be cached for as long as it lives."""
+    extension = ".img"
+    file = getattr(getattr(instance, "image", None), "_file", None)
+    if file is not None:
+        position = file.tell()
+        file.seek(0)
+        extension = _IMAGE_EXTENSIONS.get(link_image_content_type(file.read(16)) or "", extension)
+        file.seek(position)
+    return f"{LINK_IMAGE_DIRECTORY}/{secrets.token_urlsafe(16)}{extension}"
+
 
 http_url = URLValidator(
     schemes=["http", "https"], message="Enter a web address that starts with http:// or https://."
@@ -177,6 +195,17 @@ class PaymentLink(models.Model):
     collect_phone = models.BooleanField("collect phone number", default=False)
     collect_billing_address = models.BooleanField("collect billing address", default=False)
     metadata = models.JSONField(default=dict, blank=True)
+    image = models.ImageField(
+        "product image",
+        upload_to=link_image_path,
+        blank=True,
+        width_field="image_width",
+        height_field="image_height",
+        help_text="Shown on the payment page and the hosted checkout. PNG, JPEG or WebP, "
+        "at most 2 MB.",
+    )
+    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -234,6 +263,15 @@ class PaymentLink(models.Model):
         return instance
 
     # --- derived values ---------------------------------------------------------------
+    @property
+    def image_url(self) -> str | None:
+        """The product image's absolute address (Django serves it, paylinks/logos.py), or
+        None. Absolute, because Stripe, merchants' systems and the checkout page on its
+        own origin all fetch it."""
+        if not self.image:
+            return None
+        return f"{settings.SITE_URL}{self.image.url}"
+
     @property
     def public_url(self) -> str:
         """Where customers open the link: the checkout page's ``/pay/<slug>``."""
@@ -335,6 +373,11 @@ class PaymentLink(models.Model):
         if self.after_payment == AfterPayment.REDIRECT and not self.redirect_url:
             add("redirect_url", "Enter the web address customers go to after paying.")
         self._clean_metadata(add)
+        try:
+            validate_link_image(self.image)
+        except ValidationError as exc:
+            for message in exc.message_dict.get("image", []):
+                add("image", message)
         if errors:
             raise ValidationError(errors)
 

@@ -51,6 +51,38 @@ def logo_content_type(head: bytes) -> str | None:
     return None
 
 
+#: A link's product image: a photo or a cover, never a GIF or SVG (what Stripe Checkout
+#: shows too), and at most this many bytes.
+LINK_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
+LINK_IMAGE_FORMATS_TEXT = "PNG, JPEG or WebP"
+LINK_IMAGE_MAX_BYTES = 2 * 1024 * 1024
+
+
+def link_image_content_type(head: bytes) -> str | None:
+    """The content type of a product image from its first 16 bytes, or None."""
+    content_type = logo_content_type(head)
+    return content_type if content_type in LINK_IMAGE_TYPES else None
+
+
+def validate_link_image(image: models.fields.files.FieldFile) -> None:
+    """A newly uploaded product image must be PNG, JPEG or WebP by its first bytes, and
+    no larger than ``LINK_IMAGE_MAX_BYTES``."""
+    if not image or getattr(image, "_committed", True):
+        return  # nothing new: the stored file was checked when it was uploaded
+    if image.size > LINK_IMAGE_MAX_BYTES:
+        raise ValidationError(
+            {"image": f"The image is too large: at most {LINK_IMAGE_MAX_BYTES // 1024 // 1024} MB."}
+        )
+    position = image.tell() if hasattr(image, "tell") else 0
+    image.seek(0)
+    head = image.read(16)
+    image.seek(position)
+    if link_image_content_type(head) is None:
+        raise ValidationError(
+            {"image": f"Upload the image as {LINK_IMAGE_FORMATS_TEXT} (not GIF or SVG)."}
+        )
+
+
 def validate_logo(logo: models.fields.files.FieldFile) -> None:
     """A newly uploaded logo must be one of ``LOGO_SIGNATURES``."""
     if not logo or getattr(logo, "_committed", True):

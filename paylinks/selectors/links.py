@@ -148,7 +148,7 @@ PUBLIC_LINK_FIELDS = (
     "custom_amount_min", "custom_amount_max", "custom_amount_preset", "expires_at",
     "quantity_enabled", "quantity_min", "quantity_max",
     "payment_limit", "is_active", "inactive_message", "collect_name", "collect_phone",
-    "collect_billing_address",
+    "collect_billing_address", "image", "image_width", "image_height",
     "merchant__name", "merchant__brand_color", "merchant__logo", "merchant__support_email",
     "merchant__inactive_message",
 )  # fmt: skip

@@ -4,6 +4,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -29,7 +31,7 @@ LINK_FIELDS = (
     "custom_amount_max", "custom_amount_preset", "quantity_enabled", "quantity_min",
     "quantity_max", "expires_at", "payment_limit",
     "inactive_message", "after_payment", "confirmation_message", "redirect_url",
-    "collect_name", "collect_phone", "collect_billing_address", "metadata",
+    "collect_name", "collect_phone", "collect_billing_address", "metadata", "image",
 )  # fmt: skip
 # What a merchant may change on an existing link: all of it. (Currency only until the
 # first payment: after that, the link's history would mix currencies.)
@@ -62,11 +64,14 @@ def payment_link_create(
     collect_phone: bool = False,
     collect_billing_address: bool = False,
     metadata: dict[str, str] | None = None,
+    image: File | str | None = None,
     api_client: ApiClient | None = None,
 ) -> PaymentLink:
     """Create a payment link; amounts are in minor units and checked against money rules.
 
     ``api_client``: the merchant API client making the change (``actor`` is then None).
+    ``image``: an uploaded product image (PNG, JPEG or WebP by its first bytes, checked
+    by the model), stored under a fresh random name.
     """
     _require_write(actor, merchant, api_client)
     link = PaymentLink(
@@ -93,6 +98,7 @@ def payment_link_create(
         collect_phone=collect_phone,
         collect_billing_address=collect_billing_address,
         metadata=metadata or {},
+        image=image or "",
     )
     # Every rule is checked here, with its message. Not the database-backed checks as
     # well: the slug is 144 random bits (its unique index still guards it), the table's
@@ -126,6 +132,8 @@ def payment_link_update(
     link = PaymentLink.objects.select_for_update().get(pk=link.pk)
     _require_write(actor, link.merchant, api_client)
     before = _snapshot(link)
+    if "image" in changes and not changes["image"]:
+        changes["image"] = ""  # None, or False from a form's "clear": no image
     for field, value in changes.items():
         setattr(link, field, value)
     if "currency" in changes:
@@ -136,7 +144,12 @@ def payment_link_update(
             )
     link.full_clean()
     link.save()
-    if changed := diff(before, _snapshot(link)):
+    after = _snapshot(link)
+    if before["image"] and before["image"] != after["image"]:
+        # The replaced image is nobody's now (every upload has a name of its own).
+        old = before["image"]
+        transaction.on_commit(lambda: default_storage.delete(old))
+    if changed := diff(before, after):
         audit_record(
             actor=actor,
             action="link.updated",
@@ -209,6 +222,7 @@ def _require_write(actor: User | None, merchant: Merchant, api_client: ApiClient
 
 def _snapshot(link: PaymentLink) -> dict[str, Any]:
     values = {field: getattr(link, field) for field in UPDATABLE_FIELDS}
+    values["image"] = link.image.name or ""  # the stored name, not the file object
     values["is_active"] = link.is_active
     return values
 

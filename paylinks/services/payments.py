@@ -435,6 +435,7 @@ def _open_session(payment: Payment) -> CheckoutStarted:
         collect_phone=link.collect_phone,
         collect_billing_address=link.collect_billing_address,
         metadata={str(k): str(v) for k, v in (link.metadata or {}).items()},
+        image_url=link.image_url or "",
     )
     try:
         session = gateway.create_checkout_session(request)

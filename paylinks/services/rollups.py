@@ -378,6 +378,17 @@ def link_viewed(view: LinkView) -> None:
     deltas.apply()
 
 
+def links_viewed(views: Iterable[LinkView]) -> None:
+    """Count a batch of page views just recorded: one upsert per row they move."""
+    deltas = _Deltas()
+    for view in views:
+        link = view.link
+        zone = _writer_zone(link.merchant_id, _cached_merchant(link))
+        key = (link.merchant_id, local_day(view.window_start, zone), link.pk)
+        deltas.add(ViewRollup, key, (1,))
+    deltas.apply()
+
+
 # --- rebuilding -------------------------------------------------------------------------
 @dataclass
 class Rebuilt:

@@ -75,6 +75,10 @@ if any(len(k) < 32 for k in PAYLINKS_SEARCH_HASH_KEY):
 
 # --- hosts and URLs ---------------------------------------------------------------------
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# Shared with the checkout page's server (the same variable there): with it, the page
+# sends the visits it answers from its page cache in batches (paylinks/api/internal.py)
+# instead of one request each. Empty: the batch endpoint answers 404.
+PAYLINKS_CHECKOUT_TOKEN = env_secret("PAYLINKS_CHECKOUT_TOKEN")
 PUBLIC_CHECKOUT_URL = env_str("PUBLIC_CHECKOUT_URL", "http://localhost:3000").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)

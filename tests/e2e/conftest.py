@@ -93,7 +93,9 @@ def checkout_build() -> None:
 
 @pytest.fixture(scope="session")
 def next_server(checkout_build, live_server) -> Iterator[NextServer]:  # type: ignore[no-untyped-def]
-    server = NextServer(live_server.url).start()
+    # The journeys change a link and open its page again at once: this shared server renders
+    # every visit (no page cache); test_pay_page_cache.py runs one with the cache on.
+    server = NextServer(live_server.url, CHECKOUT_PAGE_CACHE_SECONDS="0").start()
     yield server
     server.stop()
     # Node kept HTTP connections to the live server open, each served by a thread with its

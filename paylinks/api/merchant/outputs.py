@@ -148,6 +148,10 @@ class LinkOutput(CurrencyFields):
     after_payment = serializers.SerializerMethodField()
     collect = serializers.SerializerMethodField()
     metadata = serializers.DictField(child=serializers.CharField())
+    image_url = serializers.URLField(
+        allow_null=True,
+        help_text="The product image's absolute address (uploaded in the console), or null.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from paylinks import money
 
-from . import engine
+from . import branding, engine
 from .forms import CardForm, CustomerFields, SepaForm
 from .models import SandboxPaymentIntent, SandboxSession
 
@@ -48,6 +48,8 @@ def returns_to_checkout(view: Callable[..., HttpResponse]) -> Callable[..., Http
         response._csp_config = {  # type: ignore[attr-defined]
             **settings.SECURE_CSP,
             "form-action": [CSP.SELF, *allowed],
+            # The one nonce'd <style> carrying the merchant's brand colour (base.html).
+            "style-src": [CSP.SELF, CSP.NONCE],
         }
         return response
 
@@ -57,11 +59,15 @@ def returns_to_checkout(view: Callable[..., HttpResponse]) -> Callable[..., Http
 def _closed(
     request: HttpRequest, session: SandboxSession | None, status: int = 410
 ) -> HttpResponse:
-    return render(request, "sandbox/closed.html", {"session": session}, status=status)
+    brand = branding.for_session(session) if session is not None else None
+    return render(
+        request, "sandbox/closed.html", {"session": session, "brand": brand}, status=status
+    )
 
 
 def _context(session: SandboxSession, method: str, form: CustomerFields, error: str = "") -> dict:
     return {
+        "brand": branding.for_session(session),
         "session": session,
         "method": method,
         "form": form,
@@ -153,6 +159,7 @@ def authenticate(request: HttpRequest, session_id: str) -> HttpResponse:
         return _closed(request, session)
     if request.method == "GET":
         context = {
+            "brand": branding.for_session(session),
             "session": session,
             "amount": money.format_money(session.amount_total, session.currency),
             "last4": intent.last4 if intent else "",

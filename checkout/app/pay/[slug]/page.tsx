@@ -9,6 +9,8 @@ import { PayForm } from "@/components/PayForm";
 import { Shell } from "@/components/Shell";
 import { Unavailable } from "@/components/Unavailable";
 import { recordView } from "@/lib/api";
+import { mediaOrigins } from "@/lib/config";
+import { imageAlt, productImage } from "@/lib/image";
 import { decimalSeparator, formatMinor, minorToMajorString, payLabel } from "@/lib/money";
 import { loadLink, requestContext } from "@/lib/page";
 import { FORM_HEADER, readFlash, VISITOR_COOKIE, VISITOR_HEADER, isVisitorId } from "@/lib/request";
@@ -56,12 +58,27 @@ export default async function LinkPage({ params }: Props) {
   const custom = link.amount_type === "customer" ? link.custom_amount : null;
   // The currency's rules, all from the API (paylinks/money.py owns them).
   const units = { exponent: link.currency_exponent, places: link.currency_decimals };
+  const image = productImage(link.image_url, link.image_width, link.image_height, mediaOrigins());
 
   return (
     <Shell merchant={link.merchant} nonce={nonce}>
       <section className="card checkout" aria-labelledby="link-title">
         {/* What is bought on the left, paying on the right on wide screens; one column on phones. */}
         <div className="checkout-item">
+          {image ? (
+            // A server-rendered <img> with its size reserved: no JavaScript, no layout shift.
+            // eslint-disable-next-line @next/next/no-img-element -- the merchant's own file, served by Django
+            <img
+              className="product-image"
+              src={image.src}
+              alt={imageAlt(link.title)}
+              width={image.width}
+              height={image.height}
+              decoding="async"
+              fetchPriority="high"
+              data-testid="product-image"
+            />
+          ) : null}
           <h1 id="link-title">{link.title}</h1>
           {link.description ? <p className="description">{link.description}</p> : null}
           {link.amount ? (

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("paylinks", "0015_ops_webhook_request_id"),
+        ("paylinks", "0016_link_quantity"),
     ]
 
     operations = [
@@ -19,11 +19,9 @@ class Migration(migrations.Migration):
             ),
         ),
         # Existing links start from their payments as they are (later changes move it).
-        # Payments from before quantities are one unit each, so counting them is summing
-        # their units (0017_merge recounts with the quantities once both exist).
         migrations.RunSQL(
             "UPDATE paylinks_paymentlink SET units_sold = ("
-            "SELECT COUNT(*) FROM paylinks_payment p WHERE p.link_id = paylinks_paymentlink.id "
+            "SELECT COALESCE(SUM(p.quantity), 0) FROM paylinks_payment p WHERE p.link_id = paylinks_paymentlink.id "
             "AND p.status IN ('succeeded', 'partially_refunded', 'refunded'))",
             migrations.RunSQL.noop,
         ),

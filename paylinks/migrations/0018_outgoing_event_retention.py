@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("paylinks", "0015_ops_webhook_request_id"),
+        ("paylinks", "0017_link_units_sold"),
     ]
 
     operations = [

@@ -132,10 +132,9 @@ def test_the_home_page_figures_are_the_payments_own(data, who: str) -> None:  # 
         )
         assert home.paid_count == sum(p.status in COMPLETED_STATUSES for p in rows)
         assert home.finished_count == sum(p.status in FINISHED for p in rows)
-        paid = Counter(
-            p.link_id
-            for p in Payment.objects.filter(merchant_id__in=ids, status__in=COMPLETED_STATUSES)
-        )
+        paid: Counter[int] = Counter()  # units sold: a payment counts its quantity
+        for p in Payment.objects.filter(merchant_id__in=ids, status__in=COMPLETED_STATUSES):
+            paid[p.link_id] += p.quantity
         links = selectors.recent_links(merchants=chosen, limit=100)
         assert links and {link.pk: link.completed_count for link in links} == {
             link.pk: paid.get(link.pk, 0) for link in links

@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DB = os.environ.get("BENCH_OUT_DB", "paylinks_bench_webhooks")
-EVENTS = int(os.environ.get("BENCH_OUT_EVENTS", "600"))
+EVENTS = int(os.environ.get("BENCH_OUT_EVENTS", "2000"))
 FAST = int(os.environ.get("BENCH_OUT_FAST", "4"))
 WORKERS = int(os.environ.get("BENCH_OUT_WORKERS", "2"))
 SLOW_SECONDS = 2.0

@@ -60,6 +60,10 @@ const gzip = promisify(gzipCallback);
 const checkoutToken = process.env.PAYLINKS_CHECKOUT_TOKEN || "";
 const BATCH_MAX = 200;
 const BATCH_MS = 250;
+// Visits waiting to be counted, at most: past it (Django unreachable for long, or slower
+// than the page for long) new visits go uncounted rather than growing the process.
+const BACKLOG_MAX = 500_000;
+let backlogFullReported = false;
 let batch = [];
 let batchTimer = null;
 let batchFailureReported = false;
@@ -212,6 +216,11 @@ function recordView(slug, visitor, forwardedFor) {
   const address = bareAddress(entries[entries.length - 1]);
   if (!mayCount(address ?? "")) return;
   if (checkoutToken) {
+    if (batch.length >= BACKLOG_MAX) {
+      if (!backlogFullReported) console.error(`checkout page: ${BACKLOG_MAX} visits waiting to be counted; new ones are not counted`);
+      backlogFullReported = true;
+      return;
+    }
     batch.push({ slug, visitor });
     if (batch.length >= BATCH_MAX && !batchSending) flushViews();
     else batchTimer ??= setTimeout(flushViews, BATCH_MS);
@@ -267,6 +276,8 @@ function flushViews() {
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
     server.close();
-    flushViews().finally(() => process.exit(0));
+    // Every waiting visit, a batch at a time (a failed batch is dropped, so this ends).
+    const drain = () => (batch.length || batchSending ? Promise.resolve(flushViews()).then(drain) : Promise.resolve());
+    drain().finally(() => process.exit(0));
   });
 }

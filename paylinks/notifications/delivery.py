@@ -1,7 +1,7 @@
 """Delivering outgoing webhooks: claim due deliveries, POST them signed, record the answer.
 
 One worker runs ``drain``: its own thread (the only one with a database connection)
-claims due deliveries and records results; ``PAYLINKS_WEBHOOK_THREADS`` threads (16) do the
+claims due deliveries and records results; ``PAYLINKS_WEBHOOK_THREADS`` threads (32) do the
 HTTP and never touch the database. So a worker holds one database connection for
 deliveries however many are in flight.
 

@@ -60,7 +60,7 @@ PAYLINKS_WEBHOOK_ALLOW_HTTP = env_bool("PAYLINKS_WEBHOOK_ALLOW_HTTP", DEBUG)
 PAYLINKS_WEBHOOK_ALLOW_PRIVATE = env_bool("PAYLINKS_WEBHOOK_ALLOW_PRIVATE", False)
 # Deliveries sent at once by one worker (threads; they hold no database connection), and
 # at most this many in flight per endpoint, so one slow endpoint never holds the others up.
-PAYLINKS_WEBHOOK_THREADS = env_int("PAYLINKS_WEBHOOK_THREADS", 16)
+PAYLINKS_WEBHOOK_THREADS = env_int("PAYLINKS_WEBHOOK_THREADS", 32)
 PAYLINKS_WEBHOOK_PER_ENDPOINT = env_int("PAYLINKS_WEBHOOK_PER_ENDPOINT", 4)
 # Seconds one delivery may take in all (connect, send, answer) before it counts as failed.
 PAYLINKS_WEBHOOK_TIMEOUT_SECONDS = env_int("PAYLINKS_WEBHOOK_TIMEOUT_SECONDS", 10)

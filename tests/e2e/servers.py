@@ -137,11 +137,13 @@ class NextServer:
         self.stop()
         raise RuntimeError(f"server.mjs did not answer within {timeout}s")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10) -> None:
+        """SIGTERM, then up to ``timeout`` seconds (the page sends its waiting visit
+        counts before it exits), then SIGKILL."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

@@ -1592,7 +1592,8 @@ def scenario_nextjs_pay_page(b: Bench) -> None:
         # pages a second they queue up faster than Django stores them, so give it time.
         flush_started = time.monotonic()
         server.stop(timeout=180)
-        b.log(f"checkout page stopped; its visit counts sent in {time.monotonic() - flush_started:.1f}s")
+        flushed = time.monotonic() - flush_started
+        b.log(f"checkout page stopped; its visit counts sent in {flushed:.1f}s")
         b.procs.running = [(n, p) for n, p in b.procs.running if p is not server.process]
     b.check_errors(page)
     # Every page answered was a new visitor (no cookies): every one must have been counted.

@@ -54,6 +54,7 @@ def test_customer_buys_two_copies_on_the_sandbox(site, page, acme) -> None:
     assert not Payment.objects.filter(link=link).exists()
     quantity.fill("2")
     assert pay.inner_text() == "Pay $29.00 USD"
+    assert page.get_by_test_id("quantity-error").count() == 0  # a valid quantity clears it
     shot(page, "quantity")
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "quantity-mobile")

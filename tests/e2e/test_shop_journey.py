@@ -294,8 +294,9 @@ def test_customer_buys_a_book_through_stripe_checkout_and_the_owner_sees_it_in_a
     assert views >= 1
     rows = owner.locator("[data-table=top_links] tbody tr")
     assert rows.count() == 1
-    assert rows.first.locator("td, th").all_inner_texts()[:6] == [
-        title, str(views), str(started), str(paid.count()), "100.0 %",
+    units = sum(p.quantity for p in paid)
+    assert rows.first.locator("td, th").all_inner_texts()[:7] == [
+        title, str(views), str(started), str(paid.count()), str(units), "100.0 %",
         money.format_money(gross, "USD"),
     ]  # fmt: skip
     assert not owner.errors

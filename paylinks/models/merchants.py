@@ -58,6 +58,15 @@ LINK_IMAGE_FORMATS_TEXT = "PNG, JPEG or WebP"
 LINK_IMAGE_MAX_BYTES = 2 * 1024 * 1024
 
 
+def _upload_head(upload: models.fields.files.FieldFile) -> bytes:
+    """An upload's first 16 bytes (what its type is told by), the file left where it was."""
+    position = upload.tell() if hasattr(upload, "tell") else 0
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(position)
+    return bytes(head)
+
+
 def link_image_content_type(head: bytes) -> str | None:
     """The content type of a product image from its first 16 bytes, or None."""
     content_type = logo_content_type(head)
@@ -73,11 +82,7 @@ def validate_link_image(image: models.fields.files.FieldFile) -> None:
         raise ValidationError(
             {"image": f"The image is too large: at most {LINK_IMAGE_MAX_BYTES // 1024 // 1024} MB."}
         )
-    position = image.tell() if hasattr(image, "tell") else 0
-    image.seek(0)
-    head = image.read(16)
-    image.seek(position)
-    if link_image_content_type(head) is None:
+    if link_image_content_type(_upload_head(image)) is None:
         raise ValidationError(
             {"image": f"Upload the image as {LINK_IMAGE_FORMATS_TEXT} (not GIF or SVG)."}
         )
@@ -87,11 +92,7 @@ def validate_logo(logo: models.fields.files.FieldFile) -> None:
     """A newly uploaded logo must be one of ``LOGO_SIGNATURES``."""
     if not logo or getattr(logo, "_committed", True):
         return  # nothing new: the stored file was checked when it was uploaded
-    position = logo.tell() if hasattr(logo, "tell") else 0
-    logo.seek(0)
-    head = logo.read(16)
-    logo.seek(position)
-    if logo_content_type(head) is None:
+    if logo_content_type(_upload_head(logo)) is None:
         raise ValidationError({"logo": f"Upload the logo as {LOGO_FORMATS_TEXT} (not SVG)."})
 
 

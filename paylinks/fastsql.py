@@ -15,6 +15,14 @@ helpers here keep the ORM's own field handling and only reuse the statement's te
   become model instances the way ``QuerySet.__iter__`` makes them (field converters, so
   encrypted fields decrypt strictly; ``select_related`` objects; deferred fields;
   annotations as attributes).
+
+On PostgreSQL both run their statements as server-side prepared statements (one per
+statement and connection, ``_cursor``): PostgreSQL then parses and plans each once per
+connection instead of once per request, which on the merchant API's link read was a
+third of the database's CPU (docs/scaling.md). Everything else keeps Django's
+client-side binding. ``DATABASE_PREPARED_STATEMENTS=false`` turns this off, for a
+connection pooler that cannot keep prepared statements (PgBouncer before 1.21, or in
+transaction mode without ``max_prepared_statements``; docs/operations.md).
 """
 
 from __future__ import annotations
@@ -67,7 +75,7 @@ def insert[M: Model](obj: M, *, using: str = "default") -> M:
         obj.save(force_insert=True, using=using)  # expressions need the compiler
         return obj
     params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
-    with connection.cursor() as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(sql, params)
         if returns_id:
             if connection.features.can_return_columns_from_insert:
@@ -151,7 +159,7 @@ class CompiledQuery[M: Model]:
             for slot, default in zip(compiled.slots, compiled.params, strict=True)
         ]
         connection = connections[using]
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows: Iterable[Any] = cursor.fetchall()
         if compiled.converters:
@@ -171,6 +179,73 @@ class CompiledQuery[M: Model]:
     def first(self, *values: Any, using: str = "default") -> M | None:
         found = self.all(*values, using=using)
         return found[0] if found else None
+
+
+def _cursor(connection: Any) -> Any:
+    """A cursor whose statements are prepared (see the module's docstring): on PostgreSQL
+    with psycopg 3 when the connection allows prepared statements (its
+    ``prepare_threshold``, from the database's OPTIONS), else Django's own cursor."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    # What connection.cursor() does, with a server-binding cursor (the class Django uses
+    # for OPTIONS["server_side_binding"]) in place of the client-side one.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw_connection = connection.connection
+    if getattr(raw_connection, "prepare_threshold", None) is None:
+        return connection.cursor()  # psycopg 2, or prepared statements turned off
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    with connection.wrap_database_errors:
+        raw = _preparing_cursor_class()(raw_connection)
+        # As Django's create_cursor(): the session's time zone for timestamptz values.
+        loader = raw_connection.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT)
+        if connection.timezone != getattr(loader, "timezone", None):
+            register_tzloader(connection.timezone, raw)
+    connection.validate_thread_sharing()
+    if connection.queries_logged:
+        return _debug_wrapper_class()(raw, connection)
+    return connection.make_cursor(raw)
+
+
+_TIMESTAMPTZ_OID = 1184
+
+
+@cache
+def _preparing_cursor_class() -> type:
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        """Prepares each statement on its first run (psycopg's ``prepare=True``)."""
+
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            kwargs.setdefault("prepare", True)
+            return super().execute(query, params, **kwargs)  # type: ignore[misc]
+
+    return PreparingCursor
+
+
+@cache
+def _debug_wrapper_class() -> type:
+    from django.db.backends.postgresql.base import CursorDebugWrapper
+    from django.db.backends.utils import CursorWrapper
+    from psycopg import errors
+
+    class PreparedDebugWrapper(CursorDebugWrapper):
+        """Logs (connection.queries, assertNumQueries) the statement with its values in,
+        as Django shows server-side bound statements: psycopg keeps no text of a prepared
+        statement's run for Django to read back."""
+
+        def execute(self, sql: Any, params: Any = None) -> Any:
+            try:
+                shown = self.db.ops.compose_sql(sql, params)
+            except errors.DataError:
+                shown = sql
+            with self.debug_sql(shown, params):
+                return CursorWrapper.execute(self, sql, params)
+
+    return PreparedDebugWrapper
 
 
 def _convert(rows: Iterable[Any], converters: Converters, connection: Any) -> Iterator[list[Any]]:

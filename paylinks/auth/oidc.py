@@ -10,7 +10,8 @@ document, and stores clients and tokens. Paylinks decides:
   themselves), and the discovery document lists only what Paylinks supports;
 - parsed keys are cached per process: loading an RSA private key from PEM checks it,
   which costs far more than verifying a signature (about 150 ms against 0.1 ms here), so
-  it must not happen once per request.
+  it must not happen once per request; the list of keys is read from the settings once
+  too, and only filtered by expiry per request.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from allauth.core.internal import jwkkit
@@ -25,6 +28,7 @@ from allauth.idp.oidc import app_settings
 from allauth.idp.oidc.adapter import DefaultOIDCAdapter
 from allauth.idp.oidc.models import Client
 from django.conf import settings
+from django.utils import timezone
 
 from paylinks.models import ApiScope
 
@@ -68,16 +72,48 @@ def _jwk(pem: str) -> tuple[dict[str, Any], Any]:
     return jwk, private_key.public_key()
 
 
+@dataclass(frozen=True)
+class _Key:
+    kid: str
+    jwk: dict[str, Any]
+    public_key: Any
+    expires_at: datetime | None
+
+
+# The configured keys, parsed, with the settings objects they were read from: a test's
+# override_settings (or a reload) brings new objects, and with them a new list.
+_configured: tuple[Any, Any, tuple[_Key, ...]] | None = None
+
+
+def _keys() -> tuple[_Key, ...]:
+    """Every configured key, parsed once per process (the settings are read, not copied,
+    so a changed setting is seen at once)."""
+    global _configured
+    many = getattr(settings, "IDP_OIDC_PRIVATE_KEYS", None)
+    one = getattr(settings, "IDP_OIDC_PRIVATE_KEY", None)
+    cached = _configured
+    if cached is not None and cached[0] is many and cached[1] is one:
+        return cached[2]
+    keys = tuple(
+        _Key(_jwk(key.pem)[0]["kid"], _jwk(key.pem)[0], _jwk(key.pem)[1], key.expires_at)
+        for key in PaylinksOIDCAdapter().list_private_keys()
+    )
+    _configured = (many, one, keys)
+    return keys
+
+
+def _active(now: datetime | None = None) -> list[_Key]:
+    """The keys past none of their ``expires_at`` (allauth's ``is_active``): a key that
+    has not started signing yet (``not_before``) already verifies and is published."""
+    now = now or timezone.now()
+    return [key for key in _keys() if key.expires_at is None or key.expires_at > now]
+
+
 def verification_keys() -> dict[str, Any]:
     """kid -> RSA public key, for every key that may have signed a live token."""
-    adapter = PaylinksOIDCAdapter()
-    return {
-        _jwk(key.pem)[0]["kid"]: _jwk(key.pem)[1]
-        for key in adapter.list_private_keys(is_active=True)
-    }
+    return {key.kid: key.public_key for key in _active()}
 
 
 def public_jwks() -> list[dict[str, Any]]:
     """The JWKS allauth serves, from the cached keys."""
-    adapter = PaylinksOIDCAdapter()
-    return [_jwk(key.pem)[0] for key in adapter.list_private_keys(is_active=True)]
+    return [key.jwk for key in _active()]

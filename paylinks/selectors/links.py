@@ -168,9 +168,10 @@ _CHECKOUT_LINK = CompiledQuery(
 )
 
 
-def _completed_subquery() -> Subquery:
+def _completed_subquery(link: str = "pk") -> Subquery:
+    """Units sold on the link at ``link`` (an outer reference), summed from its payments."""
     return Subquery(
-        Payment.objects.filter(link=OuterRef("pk"), status__in=COMPLETED_STATUSES)
+        Payment.objects.filter(link=OuterRef(link), status__in=COMPLETED_STATUSES)
         .order_by()
         .values("link")
         .annotate(n=Sum("quantity"))
@@ -188,6 +189,12 @@ _MERCHANT_LINK = CompiledQuery(
         .order_by()
     )[:1]
 )
+
+
+def completed_count_of(link: str) -> Coalesce:
+    """``completed_count`` of the link at ``link`` in another model's query (see
+    ``selectors.api_clients.access_token_and_link``)."""
+    return Coalesce(_completed_subquery(link), 0)
 
 
 def links_of_merchant(merchant: Merchant) -> QuerySet[PaymentLink]:

@@ -177,3 +177,31 @@ def test_a_create_reads_only_the_token_and_writes_the_link_and_its_audit_entry(
     ]
     assert statements == ["SELECT", "INSERT", "INSERT"], captured.captured_queries
     assert PaymentLink.objects.filter(slug=response.json()["id"], merchant=acme).exists()
+
+
+def test_a_read_of_one_link_is_one_statement_with_the_token(acme_api, acme, globex) -> None:
+    """GET /api/v1/links/{id} is the merchant API's hot read (docs/scaling.md): the
+    token's revocation check and the link (with its units sold) come from one statement,
+    which still answers 404 for another merchant's link and for one that does not exist,
+    and the QR code reads the same way."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    link = PaymentLinkFactory(merchant=acme, payment_limit=5)
+    PaymentFactory(link=link, status=PaymentStatus.SUCCEEDED)
+    theirs = PaymentLinkFactory(merchant=globex)
+    for path, status in [
+        (f"/api/v1/links/{link.slug}", 200),
+        (f"/api/v1/links/{link.slug}/qr.svg", 200),
+        (f"/api/v1/links/{theirs.slug}", 404),
+        ("/api/v1/links/no-such-link", 404),
+    ]:
+        with CaptureQueriesContext(connection) as captured:
+            response = acme_api.get(path)
+        assert response.status_code == status, (path, response.content[:200])
+        # (On a 404 Wagtail's redirect middleware then looks for a redirect of the path.)
+        ours = [q for q in captured.captured_queries if "wagtail" not in q["sql"]]
+        assert len(ours) == 1, captured.captured_queries
+    data = acme_api.get(f"/api/v1/links/{link.slug}").json()
+    assert (data["id"], data["title"], data["completed_payments"]) == (link.slug, link.title, 1)
+    assert data["state"] == "active" and data["payment_limit"] == 5

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from allauth.idp.oidc.models import Client as OAuthClient
 from allauth.idp.oidc.models import Token
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth.hashers import identify_hasher
 from django.utils import timezone
@@ -101,7 +102,21 @@ def test_missing_token_is_401_with_www_authenticate(http) -> None:
 
 @pytest.mark.parametrize(
     "header",
-    ["Bearer", "Bearer    ", "Basic abc", "Token abc", "Bearer not-a-jwt", "Bearer eyJ.e30.e30"],
+    [
+        "Bearer",
+        "Bearer    ",
+        "Basic abc",
+        "Token abc",
+        "Bearer not-a-jwt",
+        "Bearer eyJ.e30.e30",
+        # headers that are not a JSON object: nested past Python's recursion limit, a
+        # list, bytes that are not UTF-8, a kid that is not a string, too long a header
+        "Bearer " + base64.urlsafe_b64encode(b"[" * 1500).decode().rstrip("=") + ".e30.e30",
+        "Bearer " + base64.urlsafe_b64encode(b'["kid"]').decode().rstrip("=") + ".e30.e30",
+        "Bearer " + base64.urlsafe_b64encode(b"\xff\xfe{}").decode().rstrip("=") + ".e30.e30",
+        "Bearer " + base64.urlsafe_b64encode(b'{"kid": 7}').decode().rstrip("=") + ".e30.e30",
+        "Bearer " + "e" * 3000 + ".e30.e30",
+    ],
 )
 def test_malformed_authorization_is_401(http, header) -> None:
     response = http.get("/api/v1/links", HTTP_AUTHORIZATION=header)
@@ -224,3 +239,41 @@ def test_token_endpoint_is_rate_limited_per_ip(http, acme_issued, settings) -> N
     assert limited.status_code == 429
     assert int(limited["Retry-After"]) >= 1
     assert limited.json()["error"] == "rate_limited"
+
+
+def _pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def test_a_rotated_signing_key_keeps_old_tokens_until_it_expires(http, acme_issued, settings):  # type: ignore[no-untyped-def]
+    """API_TOKEN_PRIVATE_KEY rotation: the new key signs, the previous one still verifies
+    the tokens it signed (and is published) until it is dropped or passes ``expires_at``."""
+    (current,) = settings.IDP_OIDC_PRIVATE_KEYS
+    old_token = fetch_token(http, acme_issued)["access_token"]
+    old_kid = jwt.get_unverified_header(old_token)["kid"]
+    new_key = {
+        "pem": _pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        "issued_at": "2026-01-01T00:00:00+00:00",
+    }
+
+    settings.IDP_OIDC_PRIVATE_KEYS = [new_key, {"pem": current["pem"]}]
+    new_token = fetch_token(http, acme_issued)["access_token"]
+    new_kid = jwt.get_unverified_header(new_token)["kid"]
+    assert new_kid != old_kid
+    served = {key["kid"] for key in http.get("/.well-known/jwks.json").json()["keys"]}
+    assert served == {old_kid, new_kid}
+    jwt.decode(new_token, jwks_key(http, new_token), algorithms=["RS256"], issuer=settings.SITE_URL)
+    assert Caller(http, old_token).get("/api/v1/links").status_code == 200
+    assert Caller(http, new_token).get("/api/v1/links").status_code == 200
+
+    expired = (timezone.now() - timedelta(seconds=1)).isoformat()
+    settings.IDP_OIDC_PRIVATE_KEYS = [new_key, {"pem": current["pem"], "expires_at": expired}]
+    _no_token(Caller(http, old_token))
+    assert Caller(http, new_token).get("/api/v1/links").status_code == 200
+    served = {key["kid"] for key in http.get("/.well-known/jwks.json").json()["keys"]}
+    assert served == {new_kid}
+
+    settings.IDP_OIDC_PRIVATE_KEYS = [new_key]
+    _no_token(Caller(http, old_token))

@@ -185,3 +185,71 @@ class TestCompiledQuery:
         empty = PaymentLinkFactory(merchant=acme)
         found = link_get_for_merchant(acme, empty.slug)
         assert found is not None and found.completed_count == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres
+class TestPreparedStatements:
+    """On PostgreSQL the compiled statements are prepared once per connection (psycopg's
+    server-side binding); with DATABASE_PREPARED_STATEMENTS=false nothing is."""
+
+    @staticmethod
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    def test_reads_and_inserts_run_as_prepared_statements(self, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme, metadata={"k": ["v", 1]})
+        before = len(self.prepared())
+        for _ in range(3):  # the same statement, prepared on its first run only
+            got = link_get_for_checkout(link.slug)
+            assert got is not None
+            assert model_to_dict(got) == model_to_dict(PaymentLink.objects.get(pk=link.pk))
+            assert got.expires_at == link.expires_at and got.metadata == {"k": ["v", 1]}
+        payment = fastsql.insert(payment_for(link))
+        assert Payment.objects.get(pk=payment.pk).customer_email == EMAIL
+        statements = self.prepared()[before:]
+        assert len(statements) == 2, statements
+        assert any('FROM "paylinks_paymentlink"' in s for s in statements)
+        assert any(s.startswith('INSERT INTO "paylinks_payment"') for s in statements)
+        assert link_get_for_checkout("no-such-link") is None
+
+    def test_off_when_the_connection_does_not_allow_them(self, acme) -> None:
+        link = PaymentLinkFactory(merchant=acme)
+        connection.ensure_connection()
+        raw = connection.connection
+        threshold, raw.prepare_threshold = raw.prepare_threshold, None
+        try:
+            before = self.prepared()
+            assert link_get_for_checkout(link.slug) is not None
+            fastsql.insert(payment_for(link))
+            assert self.prepared() == before
+        finally:
+            raw.prepare_threshold = threshold
+
+
+@pytest.mark.parametrize(("value", "threshold"), [("", "5"), ("true", "5"), ("false", "None")])
+def test_database_prepared_statements_setting(value: str, threshold: str) -> None:
+    """DATABASE_PREPARED_STATEMENTS decides psycopg's prepare_threshold on PostgreSQL
+    (None: nothing is prepared, for a pooler that cannot keep prepared statements)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_PREPARED_STATEMENTS"}
+    env |= {
+        "PAYLINKS_SKIP_DOTENV": "1",
+        "DEBUG": "true",
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+    }
+    env |= {"DATABASE_URL": "postgres://paylinks@db.invalid:5432/paylinks"}
+    if value:
+        env["DATABASE_PREPARED_STATEMENTS"] = value
+    shown = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; "
+         "print(settings.DATABASES['default']['OPTIONS'].get('prepare_threshold'))"],
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+        timeout=120, check=True,
+    )  # fmt: skip
+    assert shown.stdout.strip() == threshold

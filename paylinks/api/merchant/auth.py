@@ -16,6 +16,9 @@ token's scopes *and* the client's current ones, so narrowing a client applies at
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 from typing import Any
 
 import jwt
@@ -29,17 +32,38 @@ from rest_framework.request import Request
 from paylinks.api.errors import InsufficientScope, InvalidToken
 from paylinks.api.throttles import _Throttle
 from paylinks.auth.oidc import verification_keys
-from paylinks.models import ApiClient
-from paylinks.selectors.api_clients import access_token_lookup
+from paylinks.models import ApiClient, PaymentLink
+from paylinks.selectors.api_clients import access_token_and_link, access_token_lookup
 
 BEARER_HINT = "Send an access token as: Authorization: Bearer <token>."
+
+
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,2048}")
+
+
+def _kid(token: str) -> str | None:
+    """The ``kid`` of the token's header, only to pick the key PyJWT then verifies with.
+
+    (``jwt.get_unverified_header`` would check and decode the whole token a second time,
+    in Python, a character at a time: a fifth of a read's CPU.)
+    """
+    head = token.partition(".")[0]
+    if not _SEGMENT.fullmatch(head):
+        return None
+    try:
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, RecursionError):  # binascii.Error, UnicodeDecodeError, JSONDecodeError:
+        # all ValueErrors; a deeply nested header is a RecursionError
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
 
 
 def _claims(token: str) -> dict[str, Any] | None:
     """The token's claims when its signature, ``exp`` and issuer are good, else None."""
     try:
-        kid = jwt.get_unverified_header(token).get("kid")
-        key = verification_keys().get(kid) if isinstance(kid, str) else None
+        kid = _kid(token)
+        key = verification_keys().get(kid) if kid is not None else None
         if key is None:
             return None
         return jwt.decode(
@@ -54,6 +78,15 @@ def _claims(token: str) -> dict[str, Any] | None:
 
 
 class ClientTokenAuthentication(TokenAuthentication):
+    """``link_id``: a view that reads one link gets it from the token's own statement
+    (``link``, None for no such link of the token's merchant; ``read_link`` says the
+    lookup ran): one round trip where there would be two."""
+
+    def __init__(self, link_id: str | None = None) -> None:
+        self.link_id = link_id
+        self.link: PaymentLink | None = None
+        self.read_link = False
+
     def authenticate(self, request: Request) -> tuple[None, Token] | None:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
@@ -65,7 +98,11 @@ class ClientTokenAuthentication(TokenAuthentication):
         claims = _claims(value)
         if claims is None or claims.get("token_use") != "access":
             raise InvalidToken("The access token is not valid, or it has expired.")
-        token = access_token_lookup(value)
+        if self.link_id is None:
+            token = access_token_lookup(value)
+        else:
+            token, self.link = access_token_and_link(value, self.link_id)
+            self.read_link = token is not None
         api_client = _api_client(token)
         if token is None or api_client is None or claims["client_id"] != api_client.client_id:
             raise InvalidToken("The access token has been revoked.")
@@ -105,6 +142,18 @@ class HasScope(TokenPermission):
         if not (is_scope_granted(scope, token, request.method) and scope in allowed):
             raise InsufficientScope(scope)
         return True
+
+
+def link_read_with_token(request: Request, link_id: str) -> tuple[bool, PaymentLink | None]:
+    """(True, the link or None) when authentication already read link ``link_id``."""
+    authenticator = request.successful_authenticator
+    if (
+        isinstance(authenticator, ClientTokenAuthentication)
+        and authenticator.read_link
+        and authenticator.link_id == link_id
+    ):
+        return True, authenticator.link
+    return False, None
 
 
 class ApiClientThrottle(_Throttle):

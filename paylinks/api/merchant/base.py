@@ -42,6 +42,15 @@ class MerchantApi(APIView):
     permission_classes = [HasScope]
     throttle_classes = [ApiClientThrottle]
     required_scope: ClassVar[str] = ""
+    # A GET of one link (its ``link_id`` in the path) reads the link in the token's own
+    # statement; views that change the link read it afresh.
+    link_with_token: ClassVar[bool] = False
+
+    def get_authenticators(self) -> list[Any]:
+        link_id = self.kwargs.get("link_id") if self.link_with_token else None
+        if isinstance(link_id, str):
+            return [ClientTokenAuthentication(link_id=link_id)]
+        return super().get_authenticators()
 
     @property
     def api_client(self) -> ApiClient:

@@ -28,6 +28,7 @@ from paylinks.qr import qr_png, qr_svg
 from paylinks.selectors.links import link_get_for_merchant, links_of_merchant
 from paylinks.services import links as link_services
 
+from .auth import link_read_with_token
 from .base import IDEMPOTENCY_KEY, MerchantApi, paginate
 from .outputs import LinkOutput, LinkPage, render
 
@@ -39,7 +40,11 @@ LINK_ID = OpenApiParameter(
 
 
 def _link(view: MerchantApi, link_id: str) -> PaymentLink:
-    link = link_get_for_merchant(view.merchant, link_id)
+    read, link = (
+        link_read_with_token(view.request, link_id) if view.link_with_token else (False, None)
+    )
+    if not read:
+        link = link_get_for_merchant(view.merchant, link_id)
     if link is None:
         raise ApiError("not_found", "No payment link with this id.", 404)
     return link
@@ -174,6 +179,7 @@ class LinkCreateApi(MerchantApi):
 
 class LinkRetrieveApi(MerchantApi):
     required_scope = ApiScope.LINKS_READ
+    link_with_token = True
     OutputSerializer = LinkOutput
 
     @extend_schema(
@@ -292,6 +298,7 @@ class FirstRenderer(BaseContentNegotiation):
 
 class LinkQrApi(MerchantApi):
     required_scope = ApiScope.LINKS_READ
+    link_with_token = True
     content_negotiation_class = FirstRenderer
     kind = "svg"
     media_type = "image/svg+xml"

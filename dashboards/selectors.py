@@ -1238,17 +1238,19 @@ def _links(facts: Facts, views: dict[tuple[Any, ...], int], top: int) -> list[Li
 
 def _with_units(scope: _Scope, period: Period, links: list[LinkFunnel]) -> list[LinkFunnel]:
     """The top links with the units their paid payments bought in ``period``, under the
-    page's filters.
+    page's filters: one unit per paid payment (``paid``, from the rollups) plus the extra
+    units of the payments that bought more than one.
 
-    Read from the payments table, not the rollups: only for the few links the table
-    shows, through the index on (link, status), one query per time zone among the
-    merchants. (The rollups count payments and sum amounts; units would be one more
-    column in every one of their rows for a figure only this table needs.)
+    Only those payments are read from the payments table (their partial index,
+    ``payment_multi_unit``), one query per time zone among the merchants: nothing for a
+    merchant who sells no quantities, and never the period's every payment. (The rollups
+    count payments and sum amounts; units would be one more column in every one of their
+    rows for a figure only this table needs.)
     """
     paid = [s for s in (scope.statuses() or COMPLETED_STATUSES) if s in COMPLETED_STATUSES]
     if not links or not paid:
         return links
-    units: dict[int, int] = defaultdict(int)
+    extra: dict[int, int] = defaultdict(int)
     for zone, ids in scope.by_zone().items():
         start, end = day_bounds(period.start, period.end, zone)
         rows = (
@@ -1258,16 +1260,17 @@ def _with_units(scope: _Scope, period: Period, links: list[LinkFunnel]) -> list[
                 merchant_id__in=ids,
                 link_id__in=[f.link_id for f in links],
                 status__in=paid,
+                quantity__gt=1,
                 created_at__gte=start,
                 created_at__lt=end,
             )
             .order_by()
             .values_list("link_id")
-            .annotate(Sum("quantity"))
+            .annotate(extra=Sum(F("quantity") - 1))
         )
         for link_id, n in rows:
-            units[link_id] += n or 0
-    return [replace(f, units=units[f.link_id]) for f in links]
+            extra[link_id] += n or 0
+    return [replace(f, units=f.paid + extra[f.link_id]) for f in links]
 
 
 def _distribution(facts: Facts) -> list[Distribution]:

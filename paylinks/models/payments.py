@@ -177,6 +177,14 @@ class Payment(models.Model):
                 condition=Q(status="pending"),
                 name="payment_pending_expiry",
             ),
+            # Payments of more than one unit: the analytics' units sold per link are the
+            # paid payments (from the rollups) plus these payments' extra units.
+            models.Index(
+                fields=["merchant", "-created_at"],
+                include=["link", "quantity", "status"],
+                condition=Q(quantity__gt=1),
+                name="payment_multi_unit",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

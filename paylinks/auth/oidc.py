@@ -94,12 +94,12 @@ def _keys() -> tuple[_Key, ...]:
     cached = _configured
     if cached is not None and cached[0] is many and cached[1] is one:
         return cached[2]
-    keys = tuple(
-        _Key(_jwk(key.pem)[0]["kid"], _jwk(key.pem)[0], _jwk(key.pem)[1], key.expires_at)
-        for key in PaylinksOIDCAdapter().list_private_keys()
-    )
-    _configured = (many, one, keys)
-    return keys
+    keys = []
+    for key in PaylinksOIDCAdapter().list_private_keys():
+        jwk, public_key = _jwk(key.pem)
+        keys.append(_Key(jwk["kid"], jwk, public_key, key.expires_at))
+    _configured = (many, one, tuple(keys))
+    return _configured[2]
 
 
 def _active(now: datetime | None = None) -> list[_Key]:

@@ -45,8 +45,8 @@ def access_token_and_link(value: str, slug: str) -> tuple[Token | None, PaymentL
         return None, None
     values = [getattr(token, f"{_LINK}_{name}") for name in _LINK_ATTNAMES]
     api_client = getattr(token.client, "paylinks_api_client", None) if token.client else None
-    if values[0] is None or api_client is None:
-        return token, None
+    if getattr(token, f"{_LINK}_{PaymentLink._meta.pk.attname}") is None or api_client is None:
+        return token, None  # no such link of this merchant (the outer join found none)
     link = PaymentLink.from_db(token._state.db, list(_LINK_ATTNAMES), values)
     link.completed_count = getattr(token, f"{_LINK}_completed_count")  # type: ignore[attr-defined]
     link.merchant = api_client.merchant  # the join's condition: the link is this merchant's

@@ -36,7 +36,7 @@ def with_state(
     change) instead of summing its payments: no cost per payment.
     """
     now = now or timezone.now()
-    completed = F("units_sold") if counted else Coalesce(_completed_subquery(), 0)
+    completed = F("units_sold") if counted else completed_count_of("pk")
     return qs.annotate(completed_count=completed).annotate(
         state=Case(
             When(is_active=False, then=Value(LinkState.INACTIVE.value)),
@@ -185,15 +185,15 @@ _MERCHANT_LINK = CompiledQuery(
     lambda slug: (
         PaymentLink.objects.select_related("merchant")
         .filter(slug=slug)
-        .annotate(completed_count=Coalesce(_completed_subquery(), 0))
+        .annotate(completed_count=completed_count_of("pk"))
         .order_by()
     )[:1]
 )
 
 
 def completed_count_of(link: str) -> Coalesce:
-    """``completed_count`` of the link at ``link`` in another model's query (see
-    ``selectors.api_clients.access_token_and_link``)."""
+    """``completed_count`` (units sold, 0 for none) of the link at ``link``: ``"pk"`` in a
+    query of links, a path in another model's query (``access_token_and_link``)."""
     return Coalesce(_completed_subquery(link), 0)
 
 
